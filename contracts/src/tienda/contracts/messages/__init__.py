@@ -1,0 +1,1 @@
+"""Message payloads, one module per producer."""

@@ -1,0 +1,43 @@
+"""Value types shared by the messages: money, identifiers, people."""
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+AccountId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
+    Field(description="The customer account, also the Kafka key of every message about it."),
+]
+
+UfAmount = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=16, decimal_places=4, description="An amount in UF, 4 decimals."),
+]
+
+ClpAmount = Annotated[int, Field(description="Chilean pesos; CLP has no minor unit.")]
+
+Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,39}$")]
+
+
+class PaymentMode(StrEnum):
+    """How a cart is paid: an online order now, or prorated on the next renewal invoice."""
+
+    ONLINE = "online"
+    AT_RENEWAL = "at_renewal"
+
+
+class WireModel(BaseModel):
+    """Strict when writing (frozen, complete), tolerant when reading (unknown fields ignored)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Person(WireModel):
+    """Who did something in the ERP: a user of the customer account."""
+
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    email: EmailStr

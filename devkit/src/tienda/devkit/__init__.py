@@ -1,0 +1,1 @@
+"""Local infrastructure for Tienda: real Kafka and PostgreSQL without Docker."""

@@ -1,0 +1,75 @@
+"""Bytes on the wire to a typed envelope and back, with errors that name the field."""
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from tienda.contracts.envelope import Envelope, EventPayload, RawEnvelope
+from tienda.contracts.registry import UnknownMessageType, payload_class
+from tienda.messaging.errors import PoisonMessage
+
+
+def encode(envelope: Envelope[Any]) -> bytes:
+    """The JSON bytes of a message."""
+    return envelope.model_dump_json(serialize_as_any=True).encode()
+
+
+def decode(value: bytes | None, key: bytes | None = None) -> Envelope[EventPayload]:
+    """A typed envelope, or PoisonMessage saying exactly what is wrong."""
+    raw = _raw_envelope(_json_object(value))
+    try:
+        payload_type = payload_class(raw.type)
+    except UnknownMessageType as error:
+        raise PoisonMessage(str(error)) from None
+    if raw.schema_version > payload_type.schema_version:
+        raise PoisonMessage(
+            f"{raw.type} schema version {raw.schema_version} is newer than this service "
+            f"reads ({payload_type.schema_version}); deploy a newer version and replay"
+        )
+    _check_key(key, raw.account_id)
+    try:
+        payload = payload_type.model_validate(raw.payload)
+    except ValidationError as error:
+        raise PoisonMessage(f"{raw.type} rejected: {describe(error, 'payload.')}") from None
+    return Envelope[EventPayload](**raw.model_dump(exclude={"payload"}), payload=payload)
+
+
+def _json_object(value: bytes | None) -> dict[str, Any]:
+    if not value:
+        raise PoisonMessage("empty message: expected a JSON envelope")
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PoisonMessage(f"message is not UTF-8 text (byte {error.start}): expected JSON") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PoisonMessage(f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+    if not isinstance(document, dict):
+        raise PoisonMessage(f"expected a JSON object envelope, got {type(document).__name__}")
+    return document
+
+
+def _raw_envelope(document: dict[str, Any]) -> RawEnvelope:
+    try:
+        return RawEnvelope.model_validate(document)
+    except ValidationError as error:
+        raise PoisonMessage(f"envelope rejected: {describe(error)}") from None
+
+
+def _check_key(key: bytes | None, account_id: str) -> None:
+    if key is not None and key.decode("utf-8", "replace") != account_id:
+        raise PoisonMessage(
+            f"Kafka key {key.decode('utf-8', 'replace')!r} differs from account_id {account_id!r}: "
+            "publish with the account id as key"
+        )
+
+
+def describe(error: ValidationError, prefix: str = "") -> str:
+    """Every problem of a validation error as `field: what is wrong`, joined by '; '."""
+    problems = []
+    for item in error.errors(include_url=False):
+        field = prefix + ".".join(str(part) for part in item["loc"])
+        problems.append(f"{field.rstrip('.') or 'message'}: {item['msg'].lower()}")
+    return "; ".join(problems)

@@ -1,0 +1,118 @@
+"""What happens to each consumed record: decode, deduplicate, handle in one
+transaction, retry what is transient, dead-letter what is permanent."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from tienda.contracts.envelope import Envelope
+from tienda.messaging.codec import decode
+from tienda.messaging.counters import Counters
+from tienda.messaging.dead_letters import DeadLetters, Failure
+from tienda.messaging.errors import PermanentFailure, is_transient
+from tienda.messaging.records import Record
+from tienda.messaging.unit_of_work import Delivery, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope[Any], UnitOfWork], Awaitable[None]]
+
+DEFAULT_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class Outcome(StrEnum):
+    PROCESSED = "processed"
+    DEDUPLICATED = "deduplicated"
+    IGNORED = "ignored"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Seconds to wait before each new attempt after a transient failure; then dead letter."""
+
+    delays: Sequence[float] = DEFAULT_RETRY_DELAYS
+
+
+class MessageProcessor:
+    """Turns one record into exactly one effect, or one dead letter."""
+
+    def __init__(
+        self,
+        handlers: Mapping[str, Handler],
+        unit_of_work: Callable[[], UnitOfWork],
+        dead_letters: DeadLetters,
+        counters: Counters,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        self._handlers = handlers
+        self._unit_of_work = unit_of_work
+        self._dead_letters = dead_letters
+        self._counters = counters
+        self._retry = retry
+
+    async def process(self, record: Record) -> Outcome:
+        self._counters.consumed += 1
+        first_failure_at: datetime | None = None
+        for attempt in range(1, len(self._retry.delays) + 2):
+            try:
+                return await self._attempt(record)
+            except Exception as error:  # noqa: BLE001 - every failure is classified below
+                first_failure_at = first_failure_at or datetime.now(UTC)
+                if not is_transient(error) or attempt > len(self._retry.delays):
+                    return await self._give_up(record, Failure(error, attempt, first_failure_at))
+                log.warning("%s failed (attempt %d, will retry): %s", record.position, attempt, error)
+                self._counters.retried += 1
+                await asyncio.sleep(self._retry.delays[attempt - 1])
+        raise AssertionError("unreachable: the last attempt either returns or gives up")
+
+    async def _attempt(self, record: Record) -> Outcome:
+        envelope = decode(record.value, record.key)
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            self._counters.ignored += 1
+            return Outcome.IGNORED
+        async with self._unit_of_work() as uow:
+            if await uow.already_processed(envelope.event_id):
+                return self._deduplicated(record, envelope)
+            await handler(envelope, uow)
+            await uow.mark_processed(envelope, Delivery(record.topic, record.partition, record.offset))
+            try:
+                await uow.commit()
+            except IntegrityError:
+                if await self._processed_elsewhere(envelope):
+                    return self._deduplicated(record, envelope)
+                raise
+        self._counters.processed += 1
+        return Outcome.PROCESSED
+
+    async def _processed_elsewhere(self, envelope: Envelope[Any]) -> bool:
+        """A concurrent instance committed the same event id first."""
+        async with self._unit_of_work() as uow:
+            return await uow.already_processed(envelope.event_id)
+
+    def _deduplicated(self, record: Record, envelope: Envelope[Any]) -> Outcome:
+        log.info("%s %s %s already processed; skipped", record.position, envelope.type, envelope.event_id)
+        self._counters.deduplicated += 1
+        return Outcome.DEDUPLICATED
+
+    async def _give_up(self, record: Record, failure: Failure) -> Outcome:
+        level = logging.WARNING if isinstance(failure.error, PermanentFailure) else logging.ERROR
+        log.log(
+            level,
+            "%s dead-lettered after %d attempt(s): %s: %s",
+            record.position,
+            failure.attempts,
+            failure.error_class,
+            failure.error,
+            exc_info=not isinstance(failure.error, PermanentFailure),
+        )
+        await self._dead_letters.send(record, failure)
+        self._counters.dead_lettered += 1
+        return Outcome.DEAD_LETTERED

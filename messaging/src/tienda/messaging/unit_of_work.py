@@ -1,0 +1,104 @@
+"""One database transaction per message: the state change, the event ids it
+processed (inbox) and the messages it emits (outbox), committed together."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tienda.contracts.envelope import Envelope, EnvelopeHeader, EventPayload, new_envelope
+from tienda.contracts.topics import topic_for
+from tienda.messaging.codec import encode
+from tienda.messaging.tables import MessagingTables
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a consumed message came from."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+class UnitOfWork:
+    """A transaction of one service. Use as ``async with``; nothing is kept without ``commit``."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: MessagingTables,
+        service: str,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._sessions = sessions
+        self._tables = tables
+        self.service = service
+        self._on_commit = on_commit
+        self._emitted = 0
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        await self._session.begin()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.session.rollback()
+        await self.session.close()
+        self._session = None
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self._emitted:
+            self._on_commit()
+        self._emitted = 0
+
+    async def already_processed(self, event_id: Any) -> bool:
+        """Whether this event id was handled before by this service."""
+        inbox = self._tables.inbox
+        found = await self.session.execute(select(inbox.c.event_id).where(inbox.c.event_id == str(event_id)))
+        return found.first() is not None
+
+    async def mark_processed(self, envelope: EnvelopeHeader, delivery: Delivery) -> None:
+        """Record the event id; a second insert of it fails the transaction."""
+        await self.session.execute(
+            insert(self._tables.inbox).values(
+                event_id=str(envelope.event_id),
+                message_type=envelope.type,
+                topic=delivery.topic,
+                partition=delivery.partition,
+                offset=delivery.offset,
+                processed_at=datetime.now(UTC),
+            )
+        )
+
+    async def emit(
+        self, payload: EventPayload, *, account_id: str, cause: EnvelopeHeader | None = None
+    ) -> Envelope[Any]:
+        """Put a message in the outbox; the relay publishes it once this transaction commits."""
+        envelope = new_envelope(payload, account_id=account_id, producer=self.service, cause=cause)
+        await self.session.execute(
+            insert(self._tables.outbox).values(
+                event_id=str(envelope.event_id),
+                topic=topic_for(envelope.type, self.service).name,
+                key=account_id,
+                message_type=envelope.type,
+                value=encode(envelope),
+                created_at=datetime.now(UTC),
+            )
+        )
+        self._emitted += 1
+        return envelope

@@ -1,0 +1,175 @@
+"""Runs one service: migrations, topics, the consumer, the outbox relay and the HTTP surface."""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+from faststream.kafka import KafkaBroker
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from tienda.contracts.topics import topics_consumed_by
+from tienda.messaging.counters import Counters
+from tienda.messaging.database import create_engine, session_factory
+from tienda.messaging.dead_letters import DeadLetters
+from tienda.messaging.http import TokenRing, health_app
+from tienda.messaging.kafka import create_broker, subscribe
+from tienda.messaging.logs import configure_logging
+from tienda.messaging.migrations import upgrade_to_head
+from tienda.messaging.processor import Handler, MessageProcessor, RetryPolicy
+from tienda.messaging.provisioning import ensure_topics
+from tienda.messaging.publisher import KafkaPublisher
+from tienda.messaging.relay import OutboxRelay
+from tienda.messaging.settings import WorkerSettings
+from tienda.messaging.tables import MessagingTables
+from tienda.messaging.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The live parts of a worker, handed to the service's read routes."""
+
+    service: str
+    settings: WorkerSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    tables: MessagingTables
+    broker: KafkaBroker
+    counters: Counters = field(default_factory=Counters)
+
+
+Routes = Callable[[Runtime, TokenRing], Sequence[BaseRoute]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes a worker one service and not another."""
+
+    name: str
+    metadata: MetaData
+    tables: MessagingTables
+    migrations: Path
+    handlers: Mapping[str, Handler]
+    routes: Routes = lambda runtime, tokens: ()
+
+
+class _QuietServer(uvicorn.Server):
+    """Uvicorn that leaves signal handling to the worker."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_worker(
+    definition: ServiceDefinition, settings: WorkerSettings, stop: asyncio.Event | None = None
+) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set), then stop in order and return."""
+    configure_logging(definition.name, settings.log_level, settings.log_json)
+    stop = stop or _stop_on_signals()
+    engine = create_engine(settings.database_url_for(definition.name))
+    await upgrade_to_head(engine, definition.migrations)
+    runtime = Runtime(
+        definition.name,
+        settings,
+        engine,
+        session_factory(engine),
+        definition.tables,
+        create_broker(settings.kafka_bootstrap_servers, definition.name),
+    )
+    relay = OutboxRelay(
+        engine,
+        definition.tables,
+        KafkaPublisher(runtime.broker),
+        runtime.counters,
+        batch_size=settings.relay_batch_size,
+    )
+    _wire_consumer(definition, runtime, relay)
+    await _start_broker(runtime, stop)
+    relay_task = asyncio.create_task(relay.run(), name=f"{definition.name}-outbox-relay")
+    server = _QuietServer(
+        uvicorn.Config(
+            _app(definition, runtime), host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off"
+        )
+    )
+    server_task = asyncio.create_task(server.serve(), name=f"{definition.name}-http")
+    log.info(
+        "%s ready: kafka %s, database %s, http://%s:%d",
+        definition.name,
+        settings.kafka_bootstrap_servers,
+        engine.url.render_as_string(hide_password=True),
+        settings.http_host,
+        settings.http_port,
+    )
+    await stop.wait()
+    log.info("%s stopping", definition.name)
+    await runtime.broker.stop()
+    relay_task.cancel()
+    server.should_exit = True
+    await asyncio.gather(relay_task, server_task, return_exceptions=True)
+    await engine.dispose()
+    log.info("%s stopped", definition.name)
+
+
+def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: OutboxRelay) -> None:
+    def unit_of_work() -> UnitOfWork:
+        return UnitOfWork(runtime.sessions, definition.tables, definition.name, on_commit=relay.wake)
+
+    processor = MessageProcessor(
+        definition.handlers,
+        unit_of_work,
+        DeadLetters(definition.name, KafkaPublisher(runtime.broker)),
+        runtime.counters,
+        RetryPolicy(runtime.settings.retry_delays),
+    )
+    topics = [topic.name for topic in topics_consumed_by(definition.name)]
+    subscribe(runtime.broker, processor, topics, group_id=f"tienda-{definition.name}")
+
+
+async def _start_broker(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Provision topics and connect, waiting for Kafka as long as it takes (or until stopped)."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            await ensure_topics(runtime.settings.kafka_bootstrap_servers)
+            await runtime.broker.start()
+            return
+        except Exception as error:  # noqa: BLE001 - Kafka not there yet
+            log.warning(
+                "kafka at %s not reachable (%s); retrying in %.1fs",
+                runtime.settings.kafka_bootstrap_servers,
+                error,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _app(definition: ServiceDefinition, runtime: Runtime) -> Starlette:
+    async def database() -> None:
+        async with runtime.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def kafka() -> None:
+        if not await runtime.broker.ping(timeout=0.5):
+            raise ConnectionError(f"no answer from {runtime.settings.kafka_bootstrap_servers}")
+
+    tokens = TokenRing(runtime.settings.api_tokens)
+    return health_app(definition.name, {"database": database, "kafka": kafka}, definition.routes(runtime, tokens))
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

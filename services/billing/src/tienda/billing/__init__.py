@@ -1,0 +1,3 @@
+"""The billing worker: charges, orders, invoices and payments ("Cuenta y Facturación")."""
+
+SERVICE = "billing"

@@ -7,7 +7,6 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -22,7 +21,7 @@ from tienda.devkit.postgres import (
     find_pg_bin,
 )
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(120)]
 
 
 def processes_in(data_dir: Path) -> list[int]:
@@ -37,6 +36,19 @@ def processes_in(data_dir: Path) -> list[int]:
         except OSError:
             continue
     return pids
+
+
+async def run_sql(url: str, *statements: str) -> object:
+    """Run statements in one committed transaction; the scalar result of the last."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            result = None
+            for statement in statements:
+                result = await conn.execute(text(statement))
+            return result.scalar() if result is not None and result.returns_rows else None
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +90,17 @@ async def test_two_databases_are_separate(server: LocalPostgres) -> None:
     assert orders_url == server.url("orders")
     assert billing_url.endswith(f":{server.port}/billing")
 
-    orders = await asyncpg.connect(server.dsn("orders"))
+    assert server.dsn("orders") == f"postgresql://postgres@127.0.0.1:{server.port}/orders"
+
+    orders = create_async_engine(orders_url)
     try:
-        await orders.execute("CREATE TABLE item (id int PRIMARY KEY)")
-        await orders.execute("INSERT INTO item VALUES (1), (2)")
-        assert await orders.fetchval("SELECT count(*) FROM item") == 2
+        async with orders.begin() as conn:
+            await conn.execute(text("CREATE TABLE item (id int PRIMARY KEY)"))
+            await conn.execute(text("INSERT INTO item VALUES (1), (2)"))
+        async with orders.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM item"))).scalar() == 2
     finally:
-        await orders.close()
+        await orders.dispose()
 
     engine = create_async_engine(billing_url)
     try:
@@ -125,12 +141,12 @@ async def test_committed_row_survives_kill_and_restart() -> None:
     try:
         pg.start()
         port, data_dir = pg.port, pg.data_dir
-        pg.create_database("durable")
-        dsn = pg.dsn("durable")
-        conn = await asyncpg.connect(dsn)
-        await conn.execute("CREATE TABLE ledger (id int PRIMARY KEY, note text)")
-        await conn.execute("INSERT INTO ledger VALUES (1, 'committed before the crash')")
-        await conn.close()
+        url = pg.create_database("durable")
+        await run_sql(
+            url,
+            "CREATE TABLE ledger (id int PRIMARY KEY, note text)",
+            "INSERT INTO ledger VALUES (1, 'committed before the crash')",
+        )
 
         pg.kill()
         assert not pg.is_running()
@@ -138,12 +154,7 @@ async def test_committed_row_survives_kill_and_restart() -> None:
 
         pg.restart()
         assert pg.port == port
-        conn = await asyncpg.connect(dsn)
-        try:
-            note = await conn.fetchval("SELECT note FROM ledger WHERE id = 1")
-        finally:
-            await conn.close()
-        assert note == "committed before the crash"
+        assert await run_sql(url, "SELECT note FROM ledger WHERE id = 1") == "committed before the crash"
         assert processes_in(data_dir), "a running server has processes in its data dir"
 
         pg.stop()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import collections
+import contextlib
 import os
 import pwd
 import re
@@ -480,10 +481,8 @@ class LocalPostgres:
         return result.returncode == 0 and result.stdout.strip() == "1"
 
     def _stop_quietly(self) -> None:
-        try:
+        with contextlib.suppress(PostgresError):
             self.stop(mode="immediate", timeout=10)
-        except PostgresError:
-            pass
 
     def _pg_ctl(self, args: list[str], timeout: float, *, check: bool) -> subprocess.CompletedProcess[str]:
         argv = [str(self._bin / "pg_ctl"), *args, "-D", str(self.data_dir)]

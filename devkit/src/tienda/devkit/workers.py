@@ -1,0 +1,114 @@
+"""Tienda's workers as real processes: started, watched, stopped or killed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO, Any
+
+from tienda.devkit.ports import free_port
+
+SERVICES = ("store", "billing", "advisor")
+
+
+class WorkerStartError(RuntimeError):
+    """A worker did not become ready."""
+
+
+class WorkerProcess:
+    """One worker (``python -m tienda.<service>``) with its own environment and log file."""
+
+    def __init__(self, service: str, env: dict[str, str], log_path: Path, http_port: int | None = None) -> None:
+        self.service = service
+        self.http_port = http_port or free_port()
+        self.log_path = log_path
+        prefix = f"TIENDA_{service.upper()}_"
+        self._env = {**os.environ, **env, f"{prefix}HTTP_PORT": str(self.http_port)}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self, timeout: float = 60) -> None:
+        """Start and wait until /health/ready answers 200."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", f"tienda.{self.service}"],
+            env=self._env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process is None or self._process.poll() is not None:
+                raise WorkerStartError(f"{self.service} exited during start:\n{self.log_tail()}")
+            if self.ready():
+                return
+            time.sleep(0.2)
+        raise WorkerStartError(f"{self.service} not ready after {timeout:.0f}s:\n{self.log_tail()}")
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/health/ready", timeout=2) as response:  # noqa: S310 - loopback
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def get(self, path: str, token: str) -> Any:
+        """GET a read endpoint with a bearer token; the decoded JSON."""
+        request = urllib.request.Request(f"{self.url}{path}", headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+            return json.loads(response.read())
+
+    def stop(self, timeout: float = 20) -> int | None:
+        """SIGTERM, wait, SIGKILL if it does not go; the exit code."""
+        if self._process is None:
+            return None
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self._close()
+
+    def kill(self) -> int | None:
+        """SIGKILL: the crash a worker must survive."""
+        if self._process is None:
+            return None
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(10)
+        return self._close()
+
+    def _close(self) -> int | None:
+        code = self._process.returncode if self._process else None
+        if self._log:
+            self._log.close()
+            self._log = None
+        return code
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return "(no log yet)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def worker_env(service: str, bootstrap_servers: str, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment that points one worker at a broker and a database."""
+    prefix = f"TIENDA_{service.upper()}_"
+    env = {f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers, f"{prefix}DATABASE_URL": database_url}
+    return env | {f"{prefix}{name.upper()}": value for name, value in extra.items()}

@@ -1,0 +1,67 @@
+"""A service's message pipeline wired with its real handlers and database, fakes at the broker."""
+
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.fakes import FakePublisher
+from tienda.contracts.envelope import Envelope
+from tienda.messaging.codec import encode
+from tienda.messaging.counters import Counters
+from tienda.messaging.database import session_factory
+from tienda.messaging.dead_letters import DeadLetters
+from tienda.messaging.migrations import upgrade_to_head
+from tienda.messaging.processor import MessageProcessor, Outcome, RetryPolicy
+from tienda.messaging.records import Record
+from tienda.messaging.relay import OutboxRelay
+from tienda.messaging.unit_of_work import UnitOfWork
+from tienda.messaging.worker import ServiceDefinition
+
+_offsets = itertools.count()
+
+
+@dataclass
+class Harness:
+    definition: ServiceDefinition
+    engine: AsyncEngine
+    publisher: FakePublisher
+    counters: Counters
+    processor: MessageProcessor
+
+    async def deliver(self, message: Envelope[Any] | bytes, topic: str = "tienda.test", key: bytes | None = None) -> Outcome:
+        if isinstance(message, Envelope):
+            key = key or message.account_id.encode()
+            message = encode(message)
+        return await self.processor.process(Record(topic, 0, next(_offsets), key, message))
+
+    async def relay(self) -> list[dict[str, Any]]:
+        """Publish the outbox through the fake publisher; the messages sent, decoded."""
+        relay = OutboxRelay(self.engine, self.definition.tables, self.publisher, self.counters)
+        while await relay.relay_batch():
+            pass
+        return [json.loads(sent.value) for sent in self.publisher.sent if not sent.topic.startswith("tienda.deadletter")]
+
+    def dead_letters(self) -> list[dict[str, str]]:
+        return [sent.headers for sent in self.publisher.sent if sent.topic.startswith("tienda.deadletter")]
+
+    async def rows(self, table_name: str) -> list[dict[str, Any]]:
+        table = self.definition.metadata.tables[table_name]
+        async with self.engine.connect() as connection:
+            return [dict(row) for row in (await connection.execute(select(table))).mappings()]
+
+
+async def harness(definition: ServiceDefinition, engine: AsyncEngine, retry: RetryPolicy = RetryPolicy((0.01, 0.01))) -> Harness:
+    await upgrade_to_head(engine, definition.migrations)
+    publisher, counters = FakePublisher(), Counters()
+
+    def unit_of_work() -> UnitOfWork:
+        return UnitOfWork(session_factory(engine), definition.tables, definition.name)
+
+    processor = MessageProcessor(
+        definition.handlers, unit_of_work, DeadLetters(definition.name, publisher), counters, retry
+    )
+    return Harness(definition, engine, publisher, counters, processor)

@@ -1,0 +1,92 @@
+"""Each consumed record has exactly one effect or one dead letter (store's handlers, real DBs)."""
+
+import json
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from tests.harness import Harness, harness
+from tests.samples import account, activation_requested, as_dict
+from tienda.messaging.processor import Outcome
+from tienda.store.bootstrap import definition
+from tienda.store.service_layer import handlers
+
+
+@pytest.fixture
+async def store(engine) -> Harness:
+    return await harness(definition(), engine)
+
+
+async def test_a_message_is_processed_once_and_its_duplicate_has_no_effect(store):
+    envelope = activation_requested(account(), ("USR-EXTRA", 3))
+    assert await store.deliver(envelope) is Outcome.PROCESSED
+    assert await store.deliver(envelope) is Outcome.DEDUPLICATED
+    assert len(await store.rows("activations")) == 1
+    assert (store.counters.processed, store.counters.deduplicated) == (1, 1)
+
+
+async def test_invalid_json_is_dead_lettered_with_the_reason_and_the_next_message_goes_on(store):
+    assert await store.deliver(b'{"event_id": ', key=b"acc-1") is Outcome.DEAD_LETTERED
+    assert await store.deliver(activation_requested(account())) is Outcome.PROCESSED
+    [headers] = store.dead_letters()
+    assert headers["x-tienda-error-class"] == "PoisonMessage"
+    assert "invalid JSON" in headers["x-tienda-error-message"]
+    assert headers["x-tienda-original-key"] == "acc-1"
+    assert headers["x-tienda-service"] == "store"
+
+
+async def test_a_message_missing_a_required_field_is_dead_lettered_naming_the_field(store):
+    document = as_dict(activation_requested(account()))
+    del document["payload"]["payment_mode"]
+    outcome = await store.deliver(json.dumps(document).encode(), key=document["account_id"].encode())
+    assert outcome is Outcome.DEAD_LETTERED
+    assert "payload.payment_mode: field required" in store.dead_letters()[0]["x-tienda-error-message"]
+
+
+async def test_bytes_that_are_not_text_are_dead_lettered(store):
+    assert await store.deliver(b"\xff\xfe\x00garbage") is Outcome.DEAD_LETTERED
+    assert "not UTF-8" in store.dead_letters()[0]["x-tienda-error-message"]
+
+
+async def test_an_unknown_message_type_is_dead_lettered(store):
+    document = as_dict(activation_requested(account()))
+    document["type"] = "ActivationWished"
+    await store.deliver(json.dumps(document).encode())
+    assert "unknown message type 'ActivationWished'" in store.dead_letters()[0]["x-tienda-error-message"]
+
+
+async def test_a_key_that_is_not_the_account_is_dead_lettered(store):
+    envelope = activation_requested("acc-ferreteria")
+    assert await store.deliver(envelope, key=b"acc-other") is Outcome.DEAD_LETTERED
+    assert "publish with the account id as key" in store.dead_letters()[0]["x-tienda-error-message"]
+
+
+async def test_a_transient_failure_is_retried_and_then_succeeds(store, monkeypatch):
+    real, failures = handlers.HANDLERS["ActivationRequested"], [1]
+
+    async def flaky(envelope, uow):
+        if failures.pop() if failures else 0:
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+        await real(envelope, uow)
+
+    monkeypatch.setitem(store.definition.handlers, "ActivationRequested", flaky)
+    assert await store.deliver(activation_requested(account())) is Outcome.PROCESSED
+    assert store.counters.retried == 1
+    assert len(await store.rows("activations")) == 1
+
+
+async def test_a_transient_failure_that_outlasts_the_retries_is_dead_lettered_with_its_attempts(store, monkeypatch):
+    async def down(envelope, uow):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setitem(store.definition.handlers, "ActivationRequested", down)
+    assert await store.deliver(activation_requested(account())) is Outcome.DEAD_LETTERED
+    assert store.dead_letters()[0]["x-tienda-attempts"] == "3"
+    assert store.counters.retried == 2
+
+
+async def test_a_dead_letter_waits_for_the_broker_rather_than_being_lost(store):
+    store.publisher.fail_times = 2
+    store.processor._dead_letters._retry_delay = 0.01
+    assert await store.deliver(b"not json") is Outcome.DEAD_LETTERED
+    assert len(store.dead_letters()) == 1

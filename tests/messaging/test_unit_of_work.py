@@ -1,0 +1,74 @@
+"""The unit of work on SQLite and PostgreSQL: state, inbox and outbox commit together."""
+
+import pytest
+from sqlalchemy import MetaData, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.samples import account, activation_requested
+from tienda.contracts.messages.activation import ActivationRejected, RejectedLine
+from tienda.messaging.database import session_factory
+from tienda.messaging.tables import MessagingTables
+from tienda.messaging.unit_of_work import Delivery, UnitOfWork
+
+DELIVERY = Delivery("tienda.activations.requested", 0, 42)
+
+
+@pytest.fixture
+async def tables(engine: AsyncEngine) -> MessagingTables:
+    metadata = MetaData()
+    tables = MessagingTables(metadata)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    return tables
+
+
+def unit_of_work(engine: AsyncEngine, tables: MessagingTables) -> UnitOfWork:
+    return UnitOfWork(session_factory(engine), tables, "store")
+
+
+def rejection() -> ActivationRejected:
+    cause = activation_requested(account()).payload
+    return ActivationRejected(
+        request_id=cause.request_id,
+        requested_by=cause.requested_by,
+        reasons=[RejectedLine(line=1, sku="USR-EXTRA", code="quantity_out_of_bounds", message="too many")],
+    )
+
+
+async def outbox_rows(engine: AsyncEngine, tables: MessagingTables) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(select(func.count()).select_from(tables.outbox)) or 0)
+
+
+async def test_emitted_messages_are_kept_when_the_transaction_commits(engine, tables):
+    async with unit_of_work(engine, tables) as uow:
+        await uow.emit(rejection(), account_id="acc-ferreteria")
+        await uow.commit()
+    assert await outbox_rows(engine, tables) == 1
+
+
+async def test_nothing_is_emitted_for_a_transaction_that_rolled_back(engine, tables):
+    async with unit_of_work(engine, tables) as uow:
+        await uow.emit(rejection(), account_id="acc-ferreteria")
+    assert await outbox_rows(engine, tables) == 0
+
+
+async def test_a_processed_event_id_is_remembered(engine, tables):
+    envelope = activation_requested(account())
+    async with unit_of_work(engine, tables) as uow:
+        await uow.mark_processed(envelope, DELIVERY)
+        await uow.commit()
+    async with unit_of_work(engine, tables) as uow:
+        assert await uow.already_processed(envelope.event_id)
+
+
+async def test_the_inbox_refuses_the_same_event_id_twice(engine, tables):
+    envelope = activation_requested(account())
+    async with unit_of_work(engine, tables) as uow:
+        await uow.mark_processed(envelope, DELIVERY)
+        await uow.commit()
+    with pytest.raises(IntegrityError):
+        async with unit_of_work(engine, tables) as uow:
+            await uow.mark_processed(envelope, DELIVERY)
+            await uow.commit()

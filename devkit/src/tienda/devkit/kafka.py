@@ -309,6 +309,9 @@ class LocalKafka:
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
+            # After a kill the old registration blocks the new one until its session expires (default 9 s).
+            "broker.session.timeout.ms": "3000",
+            "broker.heartbeat.interval.ms": "500",
         }
         text = "".join(f"{key}={value}\n" for key, value in settings.items())
         self.properties_file.write_text("# Written by tienda.devkit.kafka; rewritten on every start.\n" + text)

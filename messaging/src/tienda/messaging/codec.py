@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tienda.contracts.envelope import Envelope, EventPayload, RawEnvelope
+from tienda.contracts.envelope import Envelope, RawEnvelope
 from tienda.contracts.registry import UnknownMessageType, payload_class
 from tienda.messaging.errors import PoisonMessage
 
@@ -15,7 +15,7 @@ def encode(envelope: Envelope[Any]) -> bytes:
     return envelope.model_dump_json(serialize_as_any=True).encode()
 
 
-def decode(value: bytes | None, key: bytes | None = None) -> Envelope[EventPayload]:
+def decode(value: bytes | None, key: bytes | None = None) -> Envelope[Any]:
     """A typed envelope, or PoisonMessage saying exactly what is wrong."""
     raw = _raw_envelope(_json_object(value))
     try:
@@ -32,7 +32,7 @@ def decode(value: bytes | None, key: bytes | None = None) -> Envelope[EventPaylo
         payload = payload_type.model_validate(raw.payload)
     except ValidationError as error:
         raise PoisonMessage(f"{raw.type} rejected: {describe(error, 'payload.')}") from None
-    return Envelope[EventPayload](**raw.model_dump(exclude={"payload"}), payload=payload)
+    return Envelope[Any](**raw.model_dump(exclude={"payload"}), payload=payload)
 
 
 def _json_object(value: bytes | None) -> dict[str, Any]:

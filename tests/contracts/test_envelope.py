@@ -1,0 +1,33 @@
+"""The envelope: ids, times in UTC, correlation across a flow."""
+
+from datetime import datetime, timedelta, timezone
+
+from tests.samples import account, activation_requested
+from tienda.contracts.envelope import new_envelope
+from tienda.contracts.topics import TOPICS, topic_for
+from tienda.messaging.codec import decode, encode
+
+
+def test_a_caused_message_keeps_the_correlation_and_names_its_cause():
+    cause = activation_requested(account())
+    effect = new_envelope(cause.payload, account_id=cause.account_id, producer="store", cause=cause)
+    assert effect.correlation_id == cause.correlation_id
+    assert effect.causation_id == cause.event_id
+    assert effect.event_id != cause.event_id
+
+
+def test_occurred_at_is_kept_in_utc():
+    santiago = timezone(timedelta(hours=-3))
+    envelope = new_envelope(activation_requested(account()).payload, account_id="acc-1", producer="erp-web",
+                            occurred_at=datetime(2026, 11, 25, 10, 30, tzinfo=santiago))
+    assert envelope.occurred_at == datetime(2026, 11, 25, 13, 30, tzinfo=timezone.utc)
+
+
+def test_a_message_survives_the_wire_unchanged():
+    envelope = activation_requested(account(), ("DTE-100", 2), ("MOD-INV", 1))
+    assert decode(encode(envelope), envelope.account_id.encode()).model_dump() == envelope.model_dump()
+
+
+def test_every_topic_is_keyed_by_account_and_every_message_has_one_topic():
+    assert {topic.key for topic in TOPICS} == {"account_id"}
+    assert topic_for("ChargeScheduled", "store").name == "tienda.store.events"

@@ -1,0 +1,66 @@
+"""Read endpoints: a bearer token, possibly limited to some accounts; health answers fast."""
+
+import asyncio
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from tienda.messaging.http import TokenRing, account_route, health_app
+
+TOKENS = TokenRing({"ops-token": ["*"], "erp-ferreteria": ["acc-ferreteria"]})
+
+
+async def plan(_: Request, account_id: str) -> JSONResponse:
+    return JSONResponse({"account_id": account_id})
+
+
+async def never_answers() -> None:
+    await asyncio.sleep(30)
+
+
+async def fine() -> None:
+    return None
+
+
+def client(checks=None) -> httpx.AsyncClient:
+    app = health_app("store", checks or {"database": fine}, [account_route("/accounts/{account_id}/plan", plan, TOKENS)])
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://store")
+
+
+async def get(path, token=None, checks=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with client(checks) as http:
+        return await http.get(path, headers=headers)
+
+
+async def test_a_token_limited_to_an_account_reads_that_account():
+    response = await get("/accounts/acc-ferreteria/plan", "erp-ferreteria")
+    assert (response.status_code, response.json()) == (200, {"account_id": "acc-ferreteria"})
+
+
+async def test_a_token_limited_to_an_account_is_refused_another_account():
+    response = await get("/accounts/acc-panaderia/plan", "erp-ferreteria")
+    assert response.status_code == 403
+    assert "acc-panaderia" in response.json()["detail"]
+
+
+async def test_an_operations_token_reads_every_account():
+    assert (await get("/accounts/acc-panaderia/plan", "ops-token")).status_code == 200
+
+
+async def test_a_missing_or_wrong_token_is_unauthorized():
+    assert (await get("/accounts/acc-ferreteria/plan")).status_code == 401
+    assert (await get("/accounts/acc-ferreteria/plan", "guessed")).status_code == 401
+
+
+async def test_liveness_needs_no_token():
+    assert (await get("/health/live")).json() == {"service": "store", "status": "live"}
+
+
+async def test_readiness_answers_within_a_second_when_a_dependency_hangs():
+    started = asyncio.get_running_loop().time()
+    response = await get("/health/ready", checks={"database": fine, "kafka": never_answers})
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "kafka": "no answer within 0.8s"}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import base64
+import contextlib
 import os
 import shutil
 import signal
@@ -32,7 +33,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, Self
 
-from tienda.devkit.ports import accepts_connections, free_port
+from tienda.devkit.ports import free_port
 
 KAFKA_VERSION = "4.4.0"
 KAFKA_JAR = f"kafka_2.13-{KAFKA_VERSION}.jar"
@@ -193,6 +194,7 @@ class LocalKafka:
         self.heap = heap
         self._process: subprocess.Popen[bytes] | None = None
         self._stdout: IO[bytes] | None = None
+        self._log_start = 0
 
     # ----------------------------------------------------------------- paths and state
 
@@ -340,6 +342,7 @@ class LocalKafka:
     def _launch(self, java: str, libs: Path) -> None:
         """Start java in its own process group, its output going to broker.out."""
         command = [*self._java_command(java, libs, self.heap), "kafka.Kafka", str(self.properties_file)]
+        self._log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
         self._stdout = self.stdout_file.open("ab")
         self._process = subprocess.Popen(
             command,
@@ -371,7 +374,7 @@ class LocalKafka:
             code = self._process.poll() if self._process is not None else -1
             if code is not None:
                 self._fail(f"the broker exited with code {code} while starting")
-            if accepts_connections(self.port) and NODE_ID in (broker_ids(self.port) or []):
+            if NODE_ID in (broker_ids(self.port) or []):
                 return
             time.sleep(0.1)
         self._fail(f"the broker was not ready within {timeout:g} s")
@@ -379,9 +382,11 @@ class LocalKafka:
     def _fail(self, reason: str) -> None:
         """Stop what is left of the broker and raise KafkaStartError with the log tail."""
         self.kill()
+        errors = _error_lines(self.log_file, self._log_start)
         raise KafkaStartError(
             f"{reason} ({self.bootstrap_servers}, controller port {self.controller_port}, data {self.data_dir}).\n"
             f"Read the log below; a port in use or a data dir of another cluster are common causes.\n"
+            f"--- errors logged by this start ---\n{errors or '(none)'}\n"
             f"{self.log_tail()}"
         )
 
@@ -407,10 +412,8 @@ class LocalKafka:
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     """Signal a process group that may already be gone."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _other_free_port(taken: int) -> int:
@@ -437,6 +440,25 @@ def _tail_file(path: Path, lines: int) -> str:
         return f"({path} does not exist)\n"
 
 
+def _error_lines(path: Path, start: int, limit: int = 12) -> str:
+    """ERROR/FATAL lines of a log from byte offset start, each with its exception and causes."""
+    try:
+        with path.open("rb") as file:
+            file.seek(start)
+            text = file.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    found: list[str] = []
+    after_error = False
+    for line in text.splitlines():
+        is_error = line.startswith("[") and ("] ERROR " in line or "] FATAL " in line)
+        is_detail = line.startswith("Caused by:") or (after_error and not line.startswith(("[", "\t")))
+        if (is_error or is_detail) and line not in found:
+            found.append(line)
+        after_error = is_error
+    return "\n".join(found[:limit])
+
+
 def _last_lines(text: str, lines: int) -> str:
     """The last lines of text."""
     return "\n".join(text.splitlines()[-lines:])
@@ -446,7 +468,9 @@ def _last_lines(text: str, lines: int) -> str:
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tienda.devkit.kafka", description="Local Apache Kafka broker for Tienda.")
+    parser = argparse.ArgumentParser(
+        prog="python -m tienda.devkit.kafka", description="Local Apache Kafka broker for Tienda."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("jars", help="fetch the broker's jars into the cache and exit")
     start = commands.add_parser("start", help="run a broker in the foreground until Ctrl-C or SIGTERM")

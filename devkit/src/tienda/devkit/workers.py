@@ -60,6 +60,9 @@ class WorkerProcess:
             time.sleep(0.2)
         raise WorkerStartError(f"{self.service} not ready after {timeout:.0f}s:\n{self.log_tail()}")
 
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def ready(self) -> bool:
         try:
             with urllib.request.urlopen(f"{self.url}/health/ready", timeout=2) as response:  # noqa: S310 - loopback

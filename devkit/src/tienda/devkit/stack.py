@@ -1,0 +1,94 @@
+"""`python -m tienda.devkit.stack`: the whole of Tienda on one machine.
+
+A real Kafka broker (Apache Kafka's own jars, or ``KAFKA_BOOTSTRAP_SERVERS`` when
+set), the topics of the registry, and the three workers on their embedded SQLite
+defaults. Says where logs and endpoints are; Ctrl-C stops everything it started.
+"""
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from tienda.devkit.kafka import KafkaError, LocalKafka
+from tienda.devkit.workers import SERVICES, WorkerProcess, WorkerStartError, worker_env
+
+DEFAULT_PORTS = {"store": 8081, "billing": 8082, "advisor": 8083}
+DEV_TOKEN = "dev-token"  # noqa: S105 - a local development token, printed for the user
+
+
+class Stack:
+    """The broker and the workers, started in order and stopped in reverse."""
+
+    def __init__(self, data_dir: Path, kafka_port: int, bootstrap_servers: str | None) -> None:
+        self.data_dir = data_dir
+        self.kafka = None if bootstrap_servers else LocalKafka(data_dir / "kafka", port=kafka_port)
+        self.bootstrap_servers = bootstrap_servers or ""
+        self.workers: list[WorkerProcess] = []
+
+    def start(self) -> None:
+        started = time.monotonic()
+        if self.kafka:
+            self.bootstrap_servers = self.kafka.start(timeout=90)
+            print(f"kafka     {self.bootstrap_servers}   log {self.kafka.log_file}", flush=True)
+        self._provision()
+        for service in SERVICES:
+            self._start_worker(service)
+        print(f"up in {time.monotonic() - started:.1f}s. Read endpoints take 'Authorization: Bearer {DEV_TOKEN}'. "
+              "Ctrl-C stops everything.", flush=True)
+
+    def _provision(self) -> None:
+        from tienda.messaging.provisioning import ensure_topics  # noqa: PLC0415 - heavy import, only here
+
+        created = asyncio.run(ensure_topics(self.bootstrap_servers))
+        print(f"topics    {len(created)} created", flush=True)
+
+    def _start_worker(self, service: str) -> None:
+        database = f"sqlite+aiosqlite:///{(self.data_dir / service).resolve()}.db"
+        env = worker_env(service, self.bootstrap_servers, database, api_tokens=f'{{"{DEV_TOKEN}": ["*"]}}')
+        env |= {key: value for key, value in os.environ.items() if key.startswith(f"TIENDA_{service.upper()}_")}
+        worker = WorkerProcess(service, env, self.data_dir / "logs" / f"{service}.log", DEFAULT_PORTS[service])
+        self.workers.append(worker)
+        worker.start()
+        print(f"{service:<9} {worker.url}/health/ready   log {worker.log_path}", flush=True)
+
+    def stop(self) -> None:
+        for worker in reversed(self.workers):
+            worker.stop()
+        if self.kafka:
+            self.kafka.stop()
+        print("stopped: no worker or broker left running", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=Path(".data"), help="databases, logs, broker data")
+    parser.add_argument("--kafka-port", type=int, default=9092)
+    args = parser.parse_args()
+    stack = Stack(args.data_dir, args.kafka_port, os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        stack.start()
+        while all(worker.running() for worker in stack.workers):
+            time.sleep(0.5)
+        print("a worker exited on its own; see its log. Stopping the rest.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except (KafkaError, WorkerStartError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Talking to the real broker from the tests as an outside system would."""
+
+import json
+import shutil
+import subprocess
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from tienda.contracts.envelope import Envelope
+from tienda.messaging.codec import encode
+
+
+def kcat_publish(bootstrap_servers: str, topic: str, key: str, value: bytes) -> None:
+    """Publish with Debian's kcat: a client that shares no code with Tienda."""
+    kcat = shutil.which("kcat") or shutil.which("kafkacat")
+    assert kcat, "kcat is not installed: run `make setup` (apt-get install kcat)"
+    subprocess.run([kcat, "-b", bootstrap_servers, "-P", "-t", topic, "-k", key], input=value + b"\n",
+                   check=True, timeout=30)
+
+
+async def publish(bootstrap_servers: str, topic: str, *messages: Envelope[Any] | tuple[str, bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for message in messages:
+            key, value = (message.account_id, encode(message)) if isinstance(message, Envelope) else message
+            await producer.send_and_wait(topic, value, key=key.encode())
+    finally:
+        await producer.stop()
+
+
+class TopicReader:
+    """Reads a topic from the beginning; remembers everything it saw."""
+
+    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+        self.records: list[Any] = []
+        self._consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_servers, group_id=None,
+                                          auto_offset_reset="earliest", enable_auto_commit=False)
+
+    async def __aenter__(self) -> "TopicReader":
+        await self._consumer.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._consumer.stop()
+
+    async def poll(self) -> list[Any]:
+        batches = await self._consumer.getmany(timeout_ms=200)
+        for batch in batches.values():
+            self.records.extend(batch)
+        return self.records
+
+    def messages(self, account_id: str | None = None, message_type: str | None = None) -> list[dict[str, Any]]:
+        found = []
+        for record in self.records:
+            try:
+                document = json.loads(record.value)
+            except ValueError:
+                continue
+            if account_id in (None, document.get("account_id")) and message_type in (None, document.get("type")):
+                found.append(document)
+        return found
+
+    def headers(self) -> list[dict[str, str]]:
+        return [{name: value.decode() for name, value in record.headers} for record in self.records]

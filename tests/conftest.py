@@ -26,7 +26,7 @@ def docker_engine_answers() -> bool:
 
         client = docker.from_env(timeout=3)
         return bool(client.ping())
-    except Exception:  # noqa: BLE001 - any failure means: no engine
+    except Exception:
         return False
 
 

@@ -22,6 +22,7 @@ from tienda.messaging.unit_of_work import UnitOfWork
 from tienda.messaging.worker import ServiceDefinition
 
 _offsets = itertools.count()
+QUICK_RETRIES = RetryPolicy((0.01, 0.01))
 
 
 @dataclass
@@ -32,7 +33,9 @@ class Harness:
     counters: Counters
     processor: MessageProcessor
 
-    async def deliver(self, message: Envelope[Any] | bytes, topic: str = "tienda.test", key: bytes | None = None) -> Outcome:
+    async def deliver(
+        self, message: Envelope[Any] | bytes, topic: str = "tienda.test", key: bytes | None = None
+    ) -> Outcome:
         if isinstance(message, Envelope):
             key = key or message.account_id.encode()
             message = encode(message)
@@ -43,7 +46,9 @@ class Harness:
         relay = OutboxRelay(self.engine, self.definition.tables, self.publisher, self.counters)
         while await relay.relay_batch():
             pass
-        return [json.loads(sent.value) for sent in self.publisher.sent if not sent.topic.startswith("tienda.deadletter")]
+        return [
+            json.loads(sent.value) for sent in self.publisher.sent if not sent.topic.startswith("tienda.deadletter")
+        ]
 
     def dead_letters(self) -> list[dict[str, str]]:
         return [sent.headers for sent in self.publisher.sent if sent.topic.startswith("tienda.deadletter")]
@@ -54,7 +59,9 @@ class Harness:
             return [dict(row) for row in (await connection.execute(select(table))).mappings()]
 
 
-async def harness(definition: ServiceDefinition, engine: AsyncEngine, retry: RetryPolicy = RetryPolicy((0.01, 0.01))) -> Harness:
+async def harness(
+    definition: ServiceDefinition, engine: AsyncEngine, retry: RetryPolicy = QUICK_RETRIES
+) -> Harness:
     await upgrade_to_head(engine, definition.migrations)
     publisher, counters = FakePublisher(), Counters()
 

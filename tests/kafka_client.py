@@ -15,8 +15,9 @@ def kcat_publish(bootstrap_servers: str, topic: str, key: str, value: bytes) -> 
     """Publish with Debian's kcat: a client that shares no code with Tienda."""
     kcat = shutil.which("kcat") or shutil.which("kafkacat")
     assert kcat, "kcat is not installed: run `make setup` (apt-get install kcat)"
-    subprocess.run([kcat, "-b", bootstrap_servers, "-P", "-t", topic, "-k", key], input=value + b"\n",
-                   check=True, timeout=30)
+    subprocess.run(
+        [kcat, "-b", bootstrap_servers, "-P", "-t", topic, "-k", key], input=value + b"\n", check=True, timeout=30
+    )
 
 
 async def publish(bootstrap_servers: str, topic: str, *messages: Envelope[Any] | tuple[str, bytes]) -> None:
@@ -35,8 +36,13 @@ class TopicReader:
 
     def __init__(self, bootstrap_servers: str, topic: str) -> None:
         self.records: list[Any] = []
-        self._consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_servers, group_id=None,
-                                          auto_offset_reset="earliest", enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap_servers,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
 
     async def __aenter__(self) -> "TopicReader":
         await self._consumer.start()

@@ -19,7 +19,10 @@ async def billing(engine) -> Harness:
 
 def charge_scheduled(account_id, activation_id="2b0c4a7e-9c1f-4f7e-8a57-3f1e2d9b6c10"):
     payload = ChargeScheduled(
-        activation_id=activation_id, request_id="req-1", requested_by=CAMILA, payment_mode=PaymentMode.ONLINE,
+        activation_id=activation_id,
+        request_id="req-1",
+        requested_by=CAMILA,
+        payment_mode=PaymentMode.ONLINE,
         effective_date=date(2026, 11, 25),
         lines=[PricedLine(sku="USR-EXTRA", description="Usuario adicional", quantity=3, unit_price_uf="0.5000")],
     )

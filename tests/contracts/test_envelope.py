@@ -1,6 +1,6 @@
 """The envelope: ids, times in UTC, correlation across a flow."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from tests.samples import account, activation_requested
 from tienda.contracts.envelope import new_envelope
@@ -18,9 +18,13 @@ def test_a_caused_message_keeps_the_correlation_and_names_its_cause():
 
 def test_occurred_at_is_kept_in_utc():
     santiago = timezone(timedelta(hours=-3))
-    envelope = new_envelope(activation_requested(account()).payload, account_id="acc-1", producer="erp-web",
-                            occurred_at=datetime(2026, 11, 25, 10, 30, tzinfo=santiago))
-    assert envelope.occurred_at == datetime(2026, 11, 25, 13, 30, tzinfo=timezone.utc)
+    envelope = new_envelope(
+        activation_requested(account()).payload,
+        account_id="acc-1",
+        producer="erp-web",
+        occurred_at=datetime(2026, 11, 25, 10, 30, tzinfo=santiago),
+    )
+    assert envelope.occurred_at == datetime(2026, 11, 25, 13, 30, tzinfo=UTC)
 
 
 def test_a_message_survives_the_wire_unchanged():

@@ -47,9 +47,7 @@ def test_a_renamed_field_is_breaking():
 def test_a_changed_type_is_breaking():
     changed = payment_schema()
     payload(changed)["properties"]["amount_clp"]["type"] = "string"
-    assert breaking_changes(payment_schema(), changed) == [
-        "payload.amount_clp.: type changed from integer to string"
-    ]
+    assert breaking_changes(payment_schema(), changed) == ["payload.amount_clp.: type changed from integer to string"]
 
 
 def test_a_new_required_field_is_breaking():

@@ -10,7 +10,7 @@ import pytest
 from tienda.devkit.workers import SERVICES, WorkerProcess, worker_env
 from tienda.messaging.provisioning import ensure_topics
 
-TOKEN = "e2e-token"  # noqa: S105
+TOKEN = "e2e-token"
 
 
 class Workers(dict[str, WorkerProcess]):

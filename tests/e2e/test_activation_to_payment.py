@@ -26,7 +26,10 @@ async def test_a_cart_published_with_kcat_becomes_a_charge_recorded_by_billing(b
 
         [charge] = await eventually(charge_published, what="ChargeScheduled on tienda.store.events")
     assert charge["causation_id"] == str(cart.event_id)
-    assert [(line["sku"], line["quantity"]) for line in charge["payload"]["lines"]] == [("USR-EXTRA", 3), ("DTE-100", 1)]
+    assert [(line["sku"], line["quantity"]) for line in charge["payload"]["lines"]] == [
+        ("USR-EXTRA", 3),
+        ("DTE-100", 1),
+    ]
 
     async def charges_in_billing():
         return workers.get_json("billing", f"/accounts/{account_id}/charges")["charges"]
@@ -46,7 +49,11 @@ async def test_a_payment_from_the_gateway_appears_in_the_payment_history_once(bo
         return workers.get_json("billing", f"/accounts/{account_id}/payments")["payments"]
 
     [recorded] = await eventually(history, what="the payment in billing's history")
-    assert (recorded["payment_id"], recorded["amount_clp"], recorded["reference"]) == ("wp-e2e-1", 42_900, "ORD-2026-0042")
+    assert (recorded["payment_id"], recorded["amount_clp"], recorded["reference"]) == (
+        "wp-e2e-1",
+        42_900,
+        "ORD-2026-0042",
+    )
 
 
 async def test_bad_input_is_dead_lettered_naming_the_field_and_the_worker_goes_on(bootstrap_servers, workers):

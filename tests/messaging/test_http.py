@@ -24,7 +24,9 @@ async def fine() -> None:
 
 
 def client(checks=None) -> httpx.AsyncClient:
-    app = health_app("store", checks or {"database": fine}, [account_route("/accounts/{account_id}/plan", plan, TOKENS)])
+    app = health_app(
+        "store", checks or {"database": fine}, [account_route("/accounts/{account_id}/plan", plan, TOKENS)]
+    )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://store")
 
 

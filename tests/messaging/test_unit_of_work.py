@@ -68,7 +68,7 @@ async def test_the_inbox_refuses_the_same_event_id_twice(engine, tables):
     async with unit_of_work(engine, tables) as uow:
         await uow.mark_processed(envelope, DELIVERY)
         await uow.commit()
-    with pytest.raises(IntegrityError):
-        async with unit_of_work(engine, tables) as uow:
-            await uow.mark_processed(envelope, DELIVERY)
+    async with unit_of_work(engine, tables) as uow:
+        await uow.mark_processed(envelope, DELIVERY)
+        with pytest.raises(IntegrityError):
             await uow.commit()

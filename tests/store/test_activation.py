@@ -49,9 +49,13 @@ async def test_an_activation_publishes_completion_then_the_charge_with_catalog_p
     await store.deliver(envelope)
     completed, charge = await store.relay()
     assert (completed["type"], charge["type"]) == ("ActivationCompleted", "ChargeScheduled")
-    assert {e["resource"]: e["quantity"] for e in completed["payload"]["entitlements"]} == {"users": 3, "dte_monthly": 200}
+    assert {e["resource"]: e["quantity"] for e in completed["payload"]["entitlements"]} == {
+        "users": 3,
+        "dte_monthly": 200,
+    }
     assert [(line["sku"], Decimal(line["unit_price_uf"])) for line in charge["payload"]["lines"]] == [
-        ("USR-EXTRA", Decimal("0.5000")), ("DTE-100", Decimal("0.6000"))
+        ("USR-EXTRA", Decimal("0.5000")),
+        ("DTE-100", Decimal("0.6000")),
     ]
     assert charge["causation_id"] == str(envelope.event_id)
     assert charge["correlation_id"] == str(envelope.correlation_id)

@@ -18,6 +18,7 @@ import atexit
 import base64
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -49,6 +50,7 @@ DEFAULT_DATA_DIR = REPO_ROOT / ".data" / "kafka"
 LIBS_ENV = "TIENDA_KAFKA_LIBS"
 
 _TAIL_LINES = 40
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class KafkaError(RuntimeError):
@@ -105,7 +107,7 @@ def _copy_dependencies(mvn: str, target: Path) -> None:
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0 or not (target / KAFKA_JAR).is_file():
-        output = _last_lines(result.stdout + result.stderr, _TAIL_LINES)
+        output = _last_lines(_ANSI.sub("", result.stdout + result.stderr), _TAIL_LINES)
         raise KafkaJarsError(
             f"fetching the Kafka jars failed (exit {result.returncode}): {' '.join(command)}\n"
             f"Check that Maven Central is reachable, or point {LIBS_ENV} at a directory of jars.\n"

@@ -38,8 +38,11 @@ class Stack:
         self._provision()
         for service in SERVICES:
             self._start_worker(service)
-        print(f"up in {time.monotonic() - started:.1f}s. Read endpoints take 'Authorization: Bearer {DEV_TOKEN}'. "
-              "Ctrl-C stops everything.", flush=True)
+        print(
+            f"up in {time.monotonic() - started:.1f}s. Read endpoints take 'Authorization: Bearer {DEV_TOKEN}'. "
+            "Ctrl-C stops everything.",
+            flush=True,
+        )
 
     def _provision(self) -> None:
         from tienda.messaging.provisioning import ensure_topics  # noqa: PLC0415 - heavy import, only here

@@ -46,7 +46,10 @@ class WorkerProcess:
         self._log = self.log_path.open("ab")
         self._process = subprocess.Popen(
             [sys.executable, "-m", f"tienda.{self.service}"],
-            env=self._env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=self._env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.wait_ready(timeout)
 

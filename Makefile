@@ -1,0 +1,20 @@
+# The README's commands. `make run` and `make test` work on a fresh machine.
+.PHONY: setup run test check schemas clean
+
+setup:  ## install uv, Python packages, Kafka jars, PostgreSQL and kcat
+	bash scripts/setup
+
+run: setup  ## a real broker and the three workers on the embedded defaults; Ctrl-C stops all
+	uv run --frozen python -m tienda.devkit.stack
+
+test: setup  ## static checks and the whole suite (real Kafka, SQLite and PostgreSQL)
+	bash scripts/check
+
+check:  ## the same, without the setup step
+	bash scripts/check
+
+schemas:  ## export the JSON Schemas of the contracts (refuses breaking changes)
+	uv run --frozen python -m tienda.contracts.schemas
+
+clean:  ## remove local data: databases, logs, broker data (not the cached jars)
+	rm -rf .data

@@ -82,8 +82,8 @@ class MessageProcessor:
             if await uow.already_processed(envelope.event_id):
                 return self._deduplicated(record, envelope)
             await handler(envelope, uow)
-            await uow.mark_processed(envelope, Delivery(record.topic, record.partition, record.offset))
             try:
+                await uow.mark_processed(envelope, Delivery(record.topic, record.partition, record.offset))
                 await uow.commit()
             except IntegrityError:
                 if await self._processed_elsewhere(envelope):

@@ -59,9 +59,7 @@ class Harness:
             return [dict(row) for row in (await connection.execute(select(table))).mappings()]
 
 
-async def harness(
-    definition: ServiceDefinition, engine: AsyncEngine, retry: RetryPolicy = QUICK_RETRIES
-) -> Harness:
+async def harness(definition: ServiceDefinition, engine: AsyncEngine, retry: RetryPolicy = QUICK_RETRIES) -> Harness:
     await upgrade_to_head(engine, definition.migrations)
     publisher, counters = FakePublisher(), Counters()
 

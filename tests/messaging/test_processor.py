@@ -7,6 +7,7 @@ from sqlalchemy.exc import OperationalError
 
 from tests.harness import Harness, harness
 from tests.samples import account, activation_requested, as_dict
+from tienda.messaging.errors import is_transient
 from tienda.messaging.processor import Outcome
 from tienda.store.bootstrap import definition
 from tienda.store.service_layer import handlers
@@ -90,3 +91,25 @@ async def test_a_dead_letter_waits_for_the_broker_rather_than_being_lost(store):
     store.processor._dead_letters._retry_delay = 0.01
     assert await store.deliver(b"not json") is Outcome.DEAD_LETTERED
     assert len(store.dead_letters()) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (OperationalError("INSERT", {}, Exception("database is locked")), True),
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (ValueError("quantity must be positive"), False),
+        (KeyError("USR-EXTRA"), False),
+    ],
+)
+def test_failures_are_classified_as_transient_or_permanent(error, transient):
+    assert is_transient(error) is transient
+
+
+def test_a_postgres_shutdown_is_transient_by_its_sqlstate():
+    class AdminShutdown(Exception):
+        sqlstate = "57P01"
+
+    wrapped = RuntimeError("terminating connection due to administrator command")
+    wrapped.__cause__ = AdminShutdown()
+    assert is_transient(wrapped)

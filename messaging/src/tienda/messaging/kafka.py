@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -56,5 +56,5 @@ async def commit(consumer: Any, record: Record) -> None:
     """Commit past this record only; a rebalance that took the partition is harmless (inbox)."""
     try:
         await consumer.commit({TopicPartition(record.topic, record.partition): record.offset + 1})
-    except (CommitFailedError, IllegalStateError) as error:
+    except KafkaError as error:
         log.warning("offset of %s not committed (%s); the next owner will dedupe it", record.position, error)

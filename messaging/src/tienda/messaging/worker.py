@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from tienda.messaging.dead_letters import DeadLetters
 from tienda.messaging.http import TokenRing, health_app
 from tienda.messaging.kafka import create_broker, subscribe
 from tienda.messaging.logs import configure_logging
+from tienda.messaging.metrics import metrics_route
 from tienda.messaging.migrations import upgrade_to_head
 from tienda.messaging.processor import Handler, MessageProcessor, RetryPolicy
 from tienda.messaging.provisioning import ensure_topics
@@ -32,6 +33,10 @@ from tienda.messaging.tables import MessagingTables
 from tienda.messaging.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+async def _no_backlog() -> int:
+    return 0
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Runtime:
     tables: MessagingTables
     broker: KafkaBroker
     counters: Counters = field(default_factory=Counters)
+    backlog: Callable[[], Awaitable[int]] = field(default=_no_backlog)
 
 
 Routes = Callable[[Runtime, TokenRing], Sequence[BaseRoute]]
@@ -94,6 +100,7 @@ async def run_worker(
         batch_size=settings.relay_batch_size,
     )
     _wire_consumer(definition, runtime, relay)
+    runtime.backlog = relay.backlog
     await _start_broker(runtime, stop)
     relay_task = asyncio.create_task(relay.run(), name=f"{definition.name}-outbox-relay")
     server = _QuietServer(
@@ -164,7 +171,8 @@ def _app(definition: ServiceDefinition, runtime: Runtime) -> Starlette:
             raise ConnectionError(f"no answer from {runtime.settings.kafka_bootstrap_servers}")
 
     tokens = TokenRing(runtime.settings.api_tokens)
-    return health_app(definition.name, {"database": database, "kafka": kafka}, definition.routes(runtime, tokens))
+    routes = [metrics_route(definition.name, runtime.counters, runtime.backlog), *definition.routes(runtime, tokens)]
+    return health_app(definition.name, {"database": database, "kafka": kafka}, routes)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -52,6 +52,13 @@ class KafkaUnderTest:
         self.local = LocalKafka(Path(tempfile.mkdtemp(prefix="tienda-kafka-")))
         self.bootstrap_servers = self.local.start(timeout=90)
 
+    def restart(self) -> None:
+        """Stop and start the broker on the same port, keeping its data (the local broker only)."""
+        if self.local is None:
+            pytest.fail("restarting the broker needs the project's local Kafka; unset KAFKA_BOOTSTRAP_SERVERS")
+        self.local.stop()
+        self.local.start(timeout=90)
+
     def stop(self) -> None:
         if self.local:
             self.local.stop()

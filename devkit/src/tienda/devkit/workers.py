@@ -79,6 +79,13 @@ class WorkerProcess:
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
             return json.loads(response.read())
 
+    def metrics(self) -> dict[str, float]:
+        """GET /metrics: each sample by its name (labels dropped)."""
+        with urllib.request.urlopen(f"{self.url}/metrics", timeout=5) as response:  # noqa: S310 - loopback
+            text = response.read().decode()
+        samples = (line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+        return {name.split("{", 1)[0]: float(value) for name, value in samples}
+
     def stop(self, timeout: float = 20) -> int | None:
         """SIGTERM, wait, SIGKILL if it does not go; the exit code."""
         if self._process is None:

@@ -1,7 +1,9 @@
 """`python -m tienda.messaging.dead_letter_cli`: list and replay a service's dead letters."""
 
 import asyncio
+import json
 import os
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +16,7 @@ from rich.table import Table
 from tienda.messaging.replay import DeadLetter, count_by_reason, read_dead_letters, replay, select
 
 app = typer.Typer(help="Dead letters: what failed, why, and sending it back.", no_args_is_help=True)
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 Service = Annotated[str, typer.Option(help="store, billing or advisor")]
 Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka brokers")]
@@ -30,9 +32,27 @@ def _age(delta: timedelta) -> str:
 
 
 @app.command("list")
-def list_letters(service: Service, bootstrap_servers: Bootstrap = DEFAULT_BOOTSTRAP) -> None:
+def list_letters(
+    service: Service,
+    bootstrap_servers: Bootstrap = DEFAULT_BOOTSTRAP,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line, for scripts")] = False,
+) -> None:
     """Every dead letter of a service, and their count by reason."""
     letters = asyncio.run(read_dead_letters(bootstrap_servers, service))
+    if as_json:
+        for letter in letters:
+            print(
+                json.dumps(
+                    {
+                        "offset": letter.offset,
+                        "key": letter.key,
+                        "original_topic": letter.original_topic,
+                        "reason": letter.reason,
+                        "dead_lettered_at": letter.dead_lettered_at.isoformat(),
+                    }
+                )
+            )
+        return
     now = datetime.now(UTC)
     table = Table("offset", "age", "original topic", "key", "attempts", "reason", title=f"dead letters of {service}")
     for letter in letters:

@@ -59,14 +59,11 @@ class ReasonCount:
 
 async def read_dead_letters(bootstrap_servers: str, service: str) -> list[DeadLetter]:
     """Every dead letter of a service on its topic now, oldest first."""
-    topic = dead_letter_topic(service).name
+    topic = dead_letter_topic(service)
+    partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not partitions:
-            await consumer.topics()
-            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         return await _read_to_end(consumer, partitions)

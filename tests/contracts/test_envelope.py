@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from tests.samples import account, activation_requested
 from tienda.contracts.envelope import new_envelope
+from tienda.contracts.registry import MESSAGE_TYPES
 from tienda.contracts.topics import TOPICS, topic_for
 from tienda.messaging.codec import decode, encode
 
@@ -35,3 +36,9 @@ def test_a_message_survives_the_wire_unchanged():
 def test_every_topic_is_keyed_by_account_and_every_message_has_one_topic():
     assert {topic.key for topic in TOPICS} == {"account_id"}
     assert topic_for("ChargeScheduled", "store").name == "tienda.store.events"
+
+
+def test_every_message_named_by_a_topic_is_defined_and_every_message_has_a_topic():
+    named = {message for topic in TOPICS for message in topic.messages}
+    assert named - set(MESSAGE_TYPES) == set(), "topics name messages no contract defines"
+    assert set(MESSAGE_TYPES) - named == set(), "messages that no topic carries"

@@ -1,23 +1,14 @@
-"""Every message type Tienda knows, by the name carried in the envelope's ``type``."""
+"""Every message type Tienda knows, by the name carried in the envelope's ``type``.
+
+Each module of ``tienda.contracts.messages`` lists its payloads in ``MESSAGES``."""
 
 from tienda.contracts.envelope import EventPayload
-from tienda.contracts.messages.activation import (
-    ActivationCompleted,
-    ActivationRejected,
-    ActivationRequested,
-    ChargeScheduled,
-)
-from tienda.contracts.messages.payment import PaymentReceived
+from tienda.contracts.messages import activation, advisor, billing, operations, payment, plans, store
 
 MESSAGE_TYPES: dict[str, type[EventPayload]] = {
     cls.message_type: cls
-    for cls in (
-        ActivationRequested,
-        ActivationCompleted,
-        ActivationRejected,
-        ChargeScheduled,
-        PaymentReceived,
-    )
+    for module in (activation, plans, store, payment, billing, advisor, operations)
+    for cls in module.MESSAGES
 }
 
 

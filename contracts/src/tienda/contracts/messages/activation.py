@@ -90,3 +90,6 @@ class ChargeScheduled(EventPayload):
     payment_mode: PaymentMode
     effective_date: date = Field(description="First day the resources are active.")
     lines: list[PricedLine] = Field(min_length=1)
+
+
+MESSAGES = (ActivationRequested, ActivationCompleted, ActivationRejected, ChargeScheduled)

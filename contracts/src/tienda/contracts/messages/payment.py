@@ -21,3 +21,18 @@ class PaymentReceived(EventPayload):
     method: str = Field(min_length=1, max_length=32, description="e.g. card, transfer, webpay.")
     paid_by: str = Field(min_length=1, max_length=200, description="Who paid, as the gateway knows them.")
     paid_at: AwareDatetime
+
+
+class PaymentFailed(EventPayload):
+    """The gateway could not charge: a card declined, an expired token."""
+
+    message_type: ClassVar[str] = "PaymentFailed"
+
+    payment_id: GatewayPaymentId = Field(description="The gateway's id of the failed attempt.")
+    reference: str = Field(min_length=1, max_length=64, description="The order or invoice it tried to pay.")
+    amount_clp: ClpAmount = Field(gt=0)
+    reason: str = Field(min_length=1, max_length=500, description="The gateway's reason, e.g. card declined.")
+    failed_at: AwareDatetime
+
+
+MESSAGES = (PaymentReceived, PaymentFailed)

@@ -4,9 +4,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from faststream.kafka import KafkaBroker
@@ -51,9 +52,14 @@ class Runtime:
     broker: KafkaBroker
     counters: Counters = field(default_factory=Counters)
     backlog: Callable[[], Awaitable[int]] = field(default=_no_backlog)
+    unit_of_work: Callable[[], UnitOfWork] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.unit_of_work = lambda: UnitOfWork(self.sessions, self.tables, self.service)
 
 
 Routes = Callable[[Runtime, TokenRing], Sequence[BaseRoute]]
+BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class ServiceDefinition:
     migrations: Path
     handlers: Mapping[str, Handler]
     routes: Routes = lambda runtime, tokens: ()
+    background: Sequence[BackgroundTask] = ()
 
 
 class _QuietServer(uvicorn.Server):
@@ -103,6 +110,7 @@ async def run_worker(
     runtime.backlog = relay.backlog
     await _start_broker(runtime, stop)
     relay_task = asyncio.create_task(relay.run(), name=f"{definition.name}-outbox-relay")
+    tasks = [asyncio.create_task(task(runtime), name=f"{definition.name}-background") for task in definition.background]
     server = _QuietServer(
         uvicorn.Config(
             _app(definition, runtime), host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off"
@@ -120,9 +128,10 @@ async def run_worker(
     await stop.wait()
     log.info("%s stopping", definition.name)
     await runtime.broker.stop()
-    relay_task.cancel()
+    for task in (relay_task, *tasks):
+        task.cancel()
     server.should_exit = True
-    await asyncio.gather(relay_task, server_task, return_exceptions=True)
+    await asyncio.gather(relay_task, server_task, *tasks, return_exceptions=True)
     await engine.dispose()
     log.info("%s stopped", definition.name)
 
@@ -131,6 +140,7 @@ def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: Outbo
     def unit_of_work() -> UnitOfWork:
         return UnitOfWork(runtime.sessions, definition.tables, definition.name, on_commit=relay.wake)
 
+    runtime.unit_of_work = unit_of_work
     processor = MessageProcessor(
         definition.handlers,
         unit_of_work,

@@ -1,5 +1,5 @@
 # The README's commands. `make run` and `make test` work on a fresh machine.
-.PHONY: setup run test check schemas clean
+.PHONY: setup run test check schemas docs clean
 
 setup:  ## install uv, Python packages, Kafka jars, PostgreSQL and kcat
 	bash scripts/setup
@@ -15,6 +15,9 @@ check:  ## the same, without the setup step
 
 schemas:  ## export the JSON Schemas of the contracts (refuses breaking changes)
 	uv run --frozen python -m tienda.contracts.schemas
+
+docs: schemas  ## regenerate the AsyncAPI documents from the code
+	uv run --frozen python -m tienda.contracts.asyncapi
 
 clean:  ## remove local data: databases, logs, broker data (not the cached jars)
 	rm -rf .data

@@ -70,3 +70,20 @@ class TopicReader:
 
     def headers(self) -> list[dict[str, str]]:
         return [{name: value.decode() for name, value in record.headers} for record in self.records]
+
+
+def kcat_read(bootstrap_servers: str, topic: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every (key, JSON value) on a topic now, read with Debian's kcat."""
+    kcat = shutil.which("kcat") or shutil.which("kafkacat")
+    assert kcat, "kcat is not installed: run `make setup` (apt-get install kcat)"
+    result = subprocess.run(
+        [kcat, "-b", bootstrap_servers, "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%k\t%s\n"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    records = []
+    for line in result.stdout.decode().splitlines():
+        key, _, value = line.partition("\t")
+        records.append((key, json.loads(value)))
+    return records

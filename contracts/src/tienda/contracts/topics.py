@@ -163,6 +163,26 @@ OPERATIONS_ALERTS = Topic(
     retention_days=30,
 )
 
+OPERATIONS_OUTCOMES = Topic(
+    name="tienda.ops.outcomes",
+    description="Every message each service handled: type, event id, account, result, latency.",
+    producers=SERVICES,
+    consumers=("operators",),
+    messages=("MessageOutcome",),
+    partitions=3,
+    retention_days=7,
+)
+
+HEARTBEATS = Topic(
+    name="tienda.ops.heartbeats",
+    description="Each worker's heartbeat (key: platform): counters and outbox backlog, every few seconds.",
+    producers=SERVICES,
+    consumers=("operators",),
+    messages=("WorkerHeartbeat",),
+    partitions=1,
+    retention_days=1,
+)
+
 
 def dead_letter_topic(service: str) -> Topic:
     """Where a service puts the raw messages it can never process, with the reason in headers."""
@@ -190,6 +210,8 @@ TOPICS: tuple[Topic, ...] = (
     ADVISOR_REQUESTS,
     ADVISOR_EVENTS,
     OPERATIONS_ALERTS,
+    OPERATIONS_OUTCOMES,
+    HEARTBEATS,
     *(dead_letter_topic(service) for service in SERVICES),
 )
 

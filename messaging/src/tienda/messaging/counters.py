@@ -9,6 +9,7 @@ class Counters:
 
     consumed: int = 0
     processed: int = 0
+    rejected: int = 0
     deduplicated: int = 0
     ignored: int = 0
     retried: int = 0

@@ -1,7 +1,7 @@
 """The FastStream side of the core: the broker, the subscriber, explicit commits."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -34,7 +34,16 @@ def raw_bytes(message: Any) -> Any:
     return message.body
 
 
-def subscribe(broker: KafkaBroker, processor: MessageProcessor, topics: Sequence[str], group_id: str) -> None:
+PositionObserver = Callable[[str, int, int, int | None], None]
+
+
+def subscribe(
+    broker: KafkaBroker,
+    processor: MessageProcessor,
+    topics: Sequence[str],
+    group_id: str,
+    on_position: PositionObserver = lambda topic, partition, offset, highwater: None,
+) -> None:
     """Consume ``topics`` in ``group_id``. The offset of a record is committed only after
     its transaction committed or its dead letter was acknowledged (AckPolicy.MANUAL)."""
 
@@ -50,6 +59,9 @@ def subscribe(broker: KafkaBroker, processor: MessageProcessor, topics: Sequence
         record = Record.of(message.raw_message)
         await processor.process(record)
         await commit(message.consumer, record)
+        partition = TopicPartition(record.topic, record.partition)
+        highwater = getattr(message.consumer, "highwater", None)
+        on_position(record.topic, record.partition, record.offset, highwater(partition) if highwater else None)
 
 
 async def commit(consumer: Any, record: Record) -> None:

@@ -3,15 +3,16 @@ transaction, retry what is transient, dead-letter what is permanent."""
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from tienda.contracts.envelope import Envelope
+from tienda.contracts.envelope import Envelope, EnvelopeHeader
+from tienda.contracts.messages.operations import Result
 from tienda.messaging.codec import decode
 from tienda.messaging.counters import Counters
 from tienda.messaging.dead_letters import DeadLetters, Failure
@@ -25,12 +26,7 @@ Handler = Callable[[Envelope[Any], UnitOfWork], Awaitable[None]]
 
 DEFAULT_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 
-
-class Outcome(StrEnum):
-    PROCESSED = "processed"
-    DEDUPLICATED = "deduplicated"
-    IGNORED = "ignored"
-    DEAD_LETTERED = "dead_lettered"
+Outcome = Result
 
 
 @dataclass(frozen=True)
@@ -38,6 +34,21 @@ class RetryPolicy:
     """Seconds to wait before each new attempt after a transient failure; then dead letter."""
 
     delays: Sequence[float] = DEFAULT_RETRY_DELAYS
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One record's outcome, for the outcomes topic and the metrics."""
+
+    record: Record
+    envelope: EnvelopeHeader | None
+    outcome: Outcome
+    seconds: float
+    reason: str | None = None
+
+
+async def _unobserved(_: Observation) -> None:
+    return None
 
 
 class MessageProcessor:
@@ -50,30 +61,40 @@ class MessageProcessor:
         dead_letters: DeadLetters,
         counters: Counters,
         retry: RetryPolicy = RetryPolicy(),
+        observe: Callable[[Observation], Awaitable[None]] = _unobserved,
     ) -> None:
         self._handlers = handlers
         self._unit_of_work = unit_of_work
         self._dead_letters = dead_letters
         self._counters = counters
         self._retry = retry
+        self._observe = observe
 
     async def process(self, record: Record) -> Outcome:
+        started = time.perf_counter()
         self._counters.consumed += 1
+        envelope: EnvelopeHeader | None = None
         first_failure_at: datetime | None = None
         for attempt in range(1, len(self._retry.delays) + 2):
             try:
-                return await self._attempt(record)
+                envelope = decode(record.value, record.key)
+                outcome = await self._attempt(record, envelope)
+                await self._observe(Observation(record, envelope, outcome, time.perf_counter() - started))
+                return outcome
             except Exception as error:  # noqa: BLE001 - every failure is classified below
                 first_failure_at = first_failure_at or datetime.now(UTC)
                 if not is_transient(error) or attempt > len(self._retry.delays):
-                    return await self._give_up(record, Failure(error, attempt, first_failure_at))
+                    failure = Failure(error, attempt, first_failure_at)
+                    outcome = await self._give_up(record, failure)
+                    reason = f"{failure.error_class}: {error}"[:500]
+                    await self._observe(Observation(record, envelope, outcome, time.perf_counter() - started, reason))
+                    return outcome
                 log.warning("%s failed (attempt %d, will retry): %s", record.position, attempt, error)
                 self._counters.retried += 1
                 await asyncio.sleep(self._retry.delays[attempt - 1])
         raise AssertionError("unreachable: the last attempt either returns or gives up")
 
-    async def _attempt(self, record: Record) -> Outcome:
-        envelope = decode(record.value, record.key)
+    async def _attempt(self, record: Record, envelope: Envelope[Any]) -> Outcome:
         handler = self._handlers.get(envelope.type)
         if handler is None:
             self._counters.ignored += 1
@@ -90,6 +111,9 @@ class MessageProcessor:
                     return self._deduplicated(record, envelope)
                 raise
         self._counters.processed += 1
+        if uow.rejected:
+            self._counters.rejected += 1
+            return Outcome.REJECTED
         return Outcome.PROCESSED
 
     async def _processed_elsewhere(self, envelope: Envelope[Any]) -> bool:
@@ -103,15 +127,15 @@ class MessageProcessor:
         return Outcome.DEDUPLICATED
 
     async def _give_up(self, record: Record, failure: Failure) -> Outcome:
-        level = logging.WARNING if isinstance(failure.error, PermanentFailure) else logging.ERROR
+        permanent = isinstance(failure.error, PermanentFailure)
         log.log(
-            level,
+            logging.WARNING if permanent else logging.ERROR,
             "%s dead-lettered after %d attempt(s): %s: %s",
             record.position,
             failure.attempts,
             failure.error_class,
             failure.error,
-            exc_info=not isinstance(failure.error, PermanentFailure),
+            exc_info=not permanent,
         )
         await self._dead_letters.send(record, failure)
         self._counters.dead_lettered += 1

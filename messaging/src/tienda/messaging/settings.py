@@ -31,6 +31,10 @@ class WorkerSettings(BaseSettings):
         description="Seconds before each retry of a transient failure; then the dead-letter topic.",
     )
     relay_batch_size: int = Field(default=500, ge=1)
+    heartbeat_seconds: float = Field(default=10.0, gt=0, description="How often the worker publishes a heartbeat.")
+    dead_letter_alert_at: int = Field(
+        default=10, ge=1, description="Dead letters between two heartbeats that raise an alert."
+    )
     log_level: str = "INFO"
     log_json: bool = Field(default=True, description="One JSON object per log line.")
 

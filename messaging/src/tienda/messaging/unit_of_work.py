@@ -41,6 +41,7 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._emitted = 0
         self._session: AsyncSession | None = None
+        self.rejected = False
 
     @property
     def session(self) -> AsyncSession:
@@ -59,6 +60,10 @@ class UnitOfWork:
         await self.session.rollback()
         await self.session.close()
         self._session = None
+
+    def mark_rejected(self) -> None:
+        """The handler refused the request on a business rule (and emitted the refusal)."""
+        self.rejected = True
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -25,6 +25,7 @@ from tienda.messaging.kafka import create_broker, subscribe
 from tienda.messaging.logs import configure_logging
 from tienda.messaging.metrics import metrics_route
 from tienda.messaging.migrations import upgrade_to_head
+from tienda.messaging.monitoring import Monitoring
 from tienda.messaging.processor import Handler, MessageProcessor, RetryPolicy
 from tienda.messaging.provisioning import ensure_topics
 from tienda.messaging.publisher import KafkaPublisher
@@ -51,11 +52,15 @@ class Runtime:
     tables: MessagingTables
     broker: KafkaBroker
     counters: Counters = field(default_factory=Counters)
+    monitoring: Monitoring = field(init=False)
     backlog: Callable[[], Awaitable[int]] = field(default=_no_backlog)
     unit_of_work: Callable[[], UnitOfWork] = field(init=False)
 
     def __post_init__(self) -> None:
         self.unit_of_work = lambda: UnitOfWork(self.sessions, self.tables, self.service)
+        self.monitoring = Monitoring(
+            self.service, KafkaPublisher(self.broker), self.counters, self.settings.dead_letter_alert_at
+        )
 
 
 Routes = Callable[[Runtime, TokenRing], Sequence[BaseRoute]]
@@ -111,6 +116,8 @@ async def run_worker(
     await _start_broker(runtime, stop)
     relay_task = asyncio.create_task(relay.run(), name=f"{definition.name}-outbox-relay")
     tasks = [asyncio.create_task(task(runtime), name=f"{definition.name}-background") for task in definition.background]
+    heartbeats = runtime.monitoring.run_heartbeats(relay.backlog, settings.heartbeat_seconds)
+    tasks.append(asyncio.create_task(heartbeats, name=f"{definition.name}-heartbeat"))
     server = _QuietServer(
         uvicorn.Config(
             _app(definition, runtime), host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off"
@@ -147,9 +154,10 @@ def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: Outbo
         DeadLetters(definition.name, KafkaPublisher(runtime.broker)),
         runtime.counters,
         RetryPolicy(runtime.settings.retry_delays),
+        runtime.monitoring.observe,
     )
     topics = [topic.name for topic in topics_consumed_by(definition.name)]
-    subscribe(runtime.broker, processor, topics, group_id=f"tienda-{definition.name}")
+    subscribe(runtime.broker, processor, topics, f"tienda-{definition.name}", runtime.monitoring.record_position)
 
 
 async def _start_broker(runtime: Runtime, stop: asyncio.Event) -> None:
@@ -181,7 +189,7 @@ def _app(definition: ServiceDefinition, runtime: Runtime) -> Starlette:
             raise ConnectionError(f"no answer from {runtime.settings.kafka_bootstrap_servers}")
 
     tokens = TokenRing(runtime.settings.api_tokens)
-    routes = [metrics_route(definition.name, runtime.counters, runtime.backlog), *definition.routes(runtime, tokens)]
+    routes = [metrics_route(runtime.monitoring, runtime.backlog), *definition.routes(runtime, tokens)]
     return health_app(definition.name, {"database": database, "kafka": kafka}, routes)
 
 

@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from tienda.contracts.envelope import EventPayload
 
@@ -26,4 +26,42 @@ class OperationsAlert(EventPayload):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-MESSAGES = (OperationsAlert,)
+class Result(StrEnum):
+    """What became of one consumed message."""
+
+    PROCESSED = "processed"
+    REJECTED = "rejected"
+    DEDUPLICATED = "deduplicated"
+    IGNORED = "ignored"
+    DEAD_LETTERED = "dead_lettered"
+
+
+class MessageOutcome(EventPayload):
+    """One consumed message and what the service made of it."""
+
+    message_type: ClassVar[str] = "MessageOutcome"
+
+    service: str
+    handled_type: str | None = Field(description="The message's type; None when it could not be decoded.")
+    handled_event_id: str | None
+    topic: str
+    partition: int
+    offset: int
+    result: Result
+    latency_ms: float = Field(ge=0, description="From the message's arrival to its commit or dead letter.")
+    reason: str | None = Field(default=None, description="Why it was dead-lettered.")
+
+
+class WorkerHeartbeat(EventPayload):
+    """A worker is alive: what it has done so far and what waits in its outbox."""
+
+    message_type: ClassVar[str] = "WorkerHeartbeat"
+
+    service: str
+    instance: str
+    started_at: AwareDatetime
+    counters: dict[str, int]
+    outbox_backlog: int = Field(ge=0)
+
+
+MESSAGES = (OperationsAlert, MessageOutcome, WorkerHeartbeat)

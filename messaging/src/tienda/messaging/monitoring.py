@@ -1,0 +1,163 @@
+"""What operations see of a worker: the outcomes topic, heartbeats, alerts when dead
+letters pile up, and the Prometheus metrics behind ``GET /metrics``."""
+
+import asyncio
+import logging
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from tienda.contracts.envelope import EventPayload, new_envelope
+from tienda.contracts.messages.operations import MessageOutcome, OperationsAlert, Severity, WorkerHeartbeat
+from tienda.contracts.topics import PLATFORM_ACCOUNT, topic_for
+from tienda.messaging.codec import encode
+from tienda.messaging.counters import Counters
+from tienda.messaging.processor import Observation
+from tienda.messaging.publisher import Publisher
+
+log = logging.getLogger(__name__)
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Monitoring:
+    """One worker's outcomes, heartbeats, alerts and metrics."""
+
+    def __init__(self, service: str, publisher: Publisher, counters: Counters, dead_letter_alert_at: int = 10) -> None:
+        self.service = service
+        self.instance = f"{socket.gethostname()}-{id(self):x}"
+        self.started_at = datetime.now(UTC)
+        self.counters = counters
+        self.backlog = 0
+        self.lag: dict[tuple[str, int], int] = {}
+        self._publisher = publisher
+        self._dead_letter_alert_at = dead_letter_alert_at
+        self._dead_letters_seen = 0
+        self.registry = CollectorRegistry()
+        self.registry.register(_CoreCollector(self))
+        self._latency = Histogram(
+            "tienda_handler_seconds",
+            "Time from a message's arrival to its commit or dead letter.",
+            ["service", "type", "result"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    async def observe(self, observation: Observation) -> None:
+        """Count it, time it, and put its outcome on the outcomes topic (without waiting for the broker)."""
+        handled_type = observation.envelope.type if observation.envelope else "undecodable"
+        self._latency.labels(self.service, handled_type, observation.outcome.value).observe(observation.seconds)
+        record, envelope = observation.record, observation.envelope
+        outcome = MessageOutcome(
+            service=self.service,
+            handled_type=envelope.type if envelope else None,
+            handled_event_id=str(envelope.event_id) if envelope else None,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            result=observation.outcome,
+            latency_ms=round(observation.seconds * 1000, 3),
+            reason=observation.reason,
+        )
+        account = (
+            envelope.account_id if envelope else (record.key or PLATFORM_ACCOUNT.encode()).decode("utf-8", "replace")
+        )
+        await self._publish(outcome, account if _valid_account(account) else PLATFORM_ACCOUNT, wait=False)
+
+    def record_position(self, topic: str, partition: int, offset: int, highwater: int | None) -> None:
+        """Consumer lag of a partition after handling ``offset``."""
+        if highwater is not None:
+            self.lag[(topic, partition)] = max(highwater - offset - 1, 0)
+
+    async def heartbeat(self, backlog: Callable[[], Awaitable[int]]) -> None:
+        """Publish a heartbeat; alert when dead letters piled up since the last one."""
+        try:
+            self.backlog = await backlog()
+        except Exception as error:  # noqa: BLE001 - the database may be away; the heartbeat still goes
+            log.warning("outbox backlog unknown: %s", error)
+        beat = WorkerHeartbeat(
+            service=self.service,
+            instance=self.instance,
+            started_at=self.started_at,
+            counters=self.counters.snapshot(),
+            outbox_backlog=self.backlog,
+        )
+        await self._publish(beat, PLATFORM_ACCOUNT, wait=True)
+        await self._alert_on_dead_letters()
+
+    async def _alert_on_dead_letters(self) -> None:
+        piled = self.counters.dead_lettered - self._dead_letters_seen
+        if piled >= self._dead_letter_alert_at:
+            alert = OperationsAlert(
+                kind="dead_letters_piling_up",
+                severity=Severity.WARNING,
+                service=self.service,
+                summary=f"{piled} messages dead-lettered by {self.service} since the last heartbeat: "
+                f"list them with `python -m tienda.messaging.dead_letter_cli list --service {self.service}`",
+                details={"dead_lettered": piled, "total": self.counters.dead_lettered},
+            )
+            await self._publish(alert, PLATFORM_ACCOUNT, wait=True)
+        self._dead_letters_seen = self.counters.dead_lettered
+
+    async def run_heartbeats(self, backlog: Callable[[], Awaitable[int]], interval: float) -> None:
+        while True:
+            try:
+                await self.heartbeat(backlog)
+            except Exception as error:  # noqa: BLE001 - broker away: try at the next beat
+                log.warning("heartbeat not published: %s", error)
+            await asyncio.sleep(interval)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    async def _publish(self, payload: EventPayload, account_id: str, *, wait: bool) -> None:
+        envelope = new_envelope(payload, account_id=account_id, producer=self.service)
+        topic = topic_for(payload.message_type, self.service).name
+        try:
+            delivery = await self._publisher.send(topic, account_id, encode(envelope))
+        except Exception as error:  # noqa: BLE001 - monitoring never stops the work
+            log.warning("%s not published: %s", payload.message_type, error)
+            return
+        if wait:
+            await delivery
+        else:
+            delivery.add_done_callback(_log_failure)
+
+
+def _log_failure(delivery: "asyncio.Future[object]") -> None:
+    if not delivery.cancelled() and delivery.exception():
+        log.warning("monitoring message not delivered: %s", delivery.exception())
+
+
+def _valid_account(value: str) -> bool:
+    return 0 < len(value) <= 64 and value[0].isalnum() and all(c.isalnum() or c in "._-" for c in value)
+
+
+class _CoreCollector(Collector):
+    """The core's counters, outbox backlog and consumer lag, read at scrape time."""
+
+    def __init__(self, monitoring: Monitoring) -> None:
+        self._monitoring = monitoring
+
+    def collect(self) -> Iterator[Any]:
+        service = self._monitoring.service
+        for name, value in self._monitoring.counters.snapshot().items():
+            family = CounterMetricFamily(
+                f"tienda_messages_{name}", f"Messages {name.replace('_', ' ')}.", labels=["service"]
+            )
+            family.add_metric([service], value)
+            yield family
+        backlog = GaugeMetricFamily("tienda_outbox_backlog", "Outbox messages not yet published.", labels=["service"])
+        backlog.add_metric([service], self._monitoring.backlog)
+        yield backlog
+        lag = GaugeMetricFamily(
+            "tienda_consumer_lag", "Records behind the end of each partition.", labels=["service", "topic", "partition"]
+        )
+        for (topic, partition), value in sorted(self._monitoring.lag.items()):
+            lag.add_metric([service, topic, str(partition)], value)
+        yield lag

@@ -1,0 +1,47 @@
+"""The AsyncAPI documents are generated from the code, committed, and valid for the
+official AsyncAPI parser (@asyncapi/parser, installed by `make setup`)."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tienda.contracts.asyncapi import DOCS_DIR, documents
+
+ROOT = Path(__file__).resolve().parents[2]
+VALIDATOR = ROOT / "tools" / "asyncapi" / "validate.mjs"
+
+
+def official_parser(*paths: Path) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    assert node, "Node.js is needed for the AsyncAPI parser"
+    assert (VALIDATOR.parent / "node_modules" / "@asyncapi" / "parser").is_dir(), "run `make setup` (npm ci)"
+    return subprocess.run(
+        [node, str(VALIDATOR), *map(str, paths)], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize("name", sorted(documents()))
+def test_the_committed_document_is_the_one_the_code_generates(name):
+    committed = json.loads((DOCS_DIR / name).read_text())
+    assert committed == documents()[name], "run `make docs` and commit docs/asyncapi/"
+
+
+def test_the_official_asyncapi_parser_accepts_every_document():
+    result = official_parser(*sorted(DOCS_DIR.glob("*.json")))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("valid AsyncAPI 3.0.0") == len(documents())
+
+
+def test_the_official_parser_rejects_a_broken_copy(tmp_path):
+    broken = json.loads((DOCS_DIR / "store.json").read_text())
+    operation = next(iter(broken["operations"].values()))
+    operation["action"] = "listen"
+    operation["channel"] = {"$ref": "#/channels/no-such-channel"}
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken))
+    result = official_parser(path)
+    assert result.returncode == 1
+    assert "INVALID" in result.stdout

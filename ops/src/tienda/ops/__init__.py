@@ -1,0 +1,1 @@
+"""The operator CLI: what flows, what failed and why, without reading code."""

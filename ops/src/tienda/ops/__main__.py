@@ -1,0 +1,5 @@
+"""`python -m tienda.ops`."""
+
+from tienda.ops.cli import app
+
+app()

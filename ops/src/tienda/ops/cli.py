@@ -1,0 +1,104 @@
+"""`python -m tienda.ops` (or `tienda-ops`): an operator's view of Tienda.
+
+tail TOPIC            follow a topic, pretty-printed, filtered by account or type
+account ID            one account as the store, billing and the advisor see it
+publish TYPE          publish a sample (or your file) of any contract type
+dead-letters ...      list and replay dead letters
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.json import JSON
+from rich.panel import Panel
+
+from tienda.messaging import dead_letter_cli
+from tienda.ops.kafka_tools import publish_sample, tail_topic
+
+app = typer.Typer(help="An operator's view of Tienda: what flows, what failed and why.", no_args_is_help=True)
+app.add_typer(dead_letter_cli.app, name="dead-letters")
+console = Console()
+
+Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka brokers")]
+BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+SERVICE_URLS = {
+    "store": ("http://127.0.0.1:8081", ["plan"]),
+    "billing": ("http://127.0.0.1:8082", ["payments", "pending-orders", "invoices", "balance", "charges"]),
+    "advisor": ("http://127.0.0.1:8083", ["requests", "timeline"]),
+}
+
+
+@app.command()
+def tail(
+    topic: Annotated[str, typer.Argument(help="e.g. tienda.store.events, tienda.ops.alerts")],
+    account: Annotated[str | None, typer.Option(help="only messages keyed by this account")] = None,
+    message_type: Annotated[str | None, typer.Option("--type", help="only this message type")] = None,
+    from_beginning: Annotated[bool, typer.Option(help="start at the oldest message")] = False,
+    exit_at_end: Annotated[bool, typer.Option(help="stop when caught up instead of following")] = False,
+    bootstrap_servers: Bootstrap = BOOTSTRAP,
+) -> None:
+    """Follow a topic; each message on one line: time, key, type, payload."""
+
+    def show(key: str | None, document: dict[str, Any] | None, raw: bytes) -> None:
+        if document is None:
+            console.print(f"[red]{key}[/red] (not JSON) {raw[:200]!r}")
+            return
+        console.print(
+            f"[dim]{document.get('occurred_at', '')}[/dim] [cyan]{key}[/cyan] "
+            f"[bold]{document.get('type', '?')}[/bold] {json.dumps(document.get('payload'), ensure_ascii=False)}"
+        )
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(tail_topic(bootstrap_servers, topic, show, account, message_type, from_beginning, exit_at_end))
+
+
+@app.command()
+def account(
+    account_id: str,
+    token: Annotated[
+        str, typer.Option(envvar="TIENDA_OPS_TOKEN", help="a bearer token of the read endpoints")
+    ] = "dev-token",  # noqa: S107
+) -> None:
+    """One account across the three services, from their read endpoints."""
+    for service, (default_url, views) in SERVICE_URLS.items():
+        base = os.environ.get(f"TIENDA_OPS_{service.upper()}_URL", default_url)
+        for view in views:
+            body = _get(f"{base}/accounts/{account_id}/{view}", token)
+            if body is not None:
+                console.print(Panel(JSON.from_data(body), title=f"{service} · {view}"))
+
+
+def _get(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310 - operator-given URL
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        if error.code != 404:
+            console.print(f"[red]{url}: {error.code} {error.reason}[/red]")
+    except OSError as error:
+        console.print(f"[red]{url}: {error}[/red]")
+    return None
+
+
+@app.command()
+def publish(
+    message_type: Annotated[str, typer.Argument(help="a contract type, e.g. ActivationRequested")],
+    account_id: Annotated[str, typer.Option("--account", help="the account (also the Kafka key)")] = "acc-demo",
+    file: Annotated[Path | None, typer.Option(help="a payload or a whole envelope, JSON")] = None,
+    bootstrap_servers: Bootstrap = BOOTSTRAP,
+) -> None:
+    """Publish a sample event of any contract type (examples/messages/TYPE.json) or your own file."""
+    try:
+        topic, envelope = asyncio.run(publish_sample(bootstrap_servers, message_type, account_id, file))
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    console.print(f"published {message_type} {envelope.event_id} for {account_id} on {topic}")

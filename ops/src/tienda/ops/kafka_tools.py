@@ -1,0 +1,94 @@
+"""Reading and writing topics for an operator: tailing, publishing samples."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pydantic import ValidationError
+
+from tienda.contracts.envelope import Envelope, new_envelope
+from tienda.contracts.registry import UnknownMessageType, payload_class
+from tienda.contracts.topics import TOPICS
+from tienda.messaging.codec import describe, encode
+
+SAMPLES_DIR = Path(__file__).resolve().parents[4] / "examples" / "messages"
+
+Show = Callable[[str | None, dict[str, Any] | None, bytes], None]
+
+
+async def tail_topic(
+    bootstrap_servers: str,
+    topic: str,
+    show: Show,
+    account: str | None = None,
+    message_type: str | None = None,
+    from_beginning: bool = False,
+    exit_at_end: bool = False,
+) -> int:
+    """Show each message of ``topic`` that matches; how many were shown."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+    )
+    await consumer.start()
+    shown = 0
+    try:
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000)
+            if not batches and exit_at_end:
+                return shown
+            for records in batches.values():
+                for record in records:
+                    shown += _show_if_wanted(record, show, account, message_type)
+    finally:
+        await consumer.stop()
+
+
+def _show_if_wanted(record: Any, show: Show, account: str | None, message_type: str | None) -> int:
+    key = record.key.decode("utf-8", "replace") if record.key else None
+    try:
+        document = json.loads(record.value)
+    except (ValueError, TypeError):
+        document = None
+    if account and key != account:
+        return 0
+    if message_type and (document or {}).get("type") != message_type:
+        return 0
+    show(key, document if isinstance(document, dict) else None, record.value or b"")
+    return 1
+
+
+def sample_envelope(message_type: str, account_id: str, file: Path | None = None) -> Envelope[Any]:
+    """A valid envelope of ``message_type``: from a file (payload or whole envelope) or the shipped sample."""
+    try:
+        payload_type = payload_class(message_type)
+    except UnknownMessageType as error:
+        raise ValueError(str(error)) from None
+    path = file or SAMPLES_DIR / f"{message_type}.json"
+    if not path.exists():
+        raise ValueError(f"no sample for {message_type}: write its payload as JSON in {path} or pass --file")
+    document = json.loads(path.read_text())
+    payload = document.get("payload", document) if "type" in document else document
+    try:
+        return new_envelope(payload_type.model_validate(payload), account_id=account_id, producer="tienda-ops")
+    except ValidationError as error:
+        raise ValueError(f"{path}: {describe(error, 'payload.')}") from None
+
+
+async def publish_sample(
+    bootstrap_servers: str, message_type: str, account_id: str, file: Path | None = None
+) -> tuple[str, Envelope[Any]]:
+    """Publish a sample of ``message_type`` on the first topic that carries it."""
+    envelope = sample_envelope(message_type, account_id, file)
+    topic = next(t.name for t in TOPICS if message_type in t.messages)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, encode(envelope), key=account_id.encode())
+    finally:
+        await producer.stop()
+    return topic, envelope

@@ -25,15 +25,29 @@ async def test_a_heartbeat_carries_the_counters_and_the_outbox_backlog():
     assert (beat["service"], beat["outbox_backlog"], beat["counters"]["processed"]) == ("billing", 3, 11)
 
 
-async def test_dead_letters_piling_up_between_heartbeats_raise_one_alert():
+async def test_dead_letters_piling_up_within_the_window_raise_one_alert():
     publisher, counters = FakePublisher(), Counters()
     monitoring = Monitoring("store", publisher, counters, dead_letter_alert_at=10)
     await monitoring.heartbeat(backlog_of_three)
+    counters.dead_lettered = 6
+    await monitoring.heartbeat(backlog_of_three)
     counters.dead_lettered = 12
     await monitoring.heartbeat(backlog_of_three)
+    counters.dead_lettered = 30
     await monitoring.heartbeat(backlog_of_three)
     [alert] = payloads(publisher, OPERATIONS_ALERTS.name)
     assert (alert["kind"], alert["details"]["dead_lettered"]) == ("dead_letters_piling_up", 12)
+
+
+async def test_dead_letters_older_than_the_window_do_not_count():
+    publisher, counters = FakePublisher(), Counters()
+    now = [0.0]
+    monitoring = Monitoring("store", publisher, counters, 10, dead_letter_window=60, clock=lambda: now[0])
+    counters.dead_lettered, now[0] = 9, 10.0
+    await monitoring.heartbeat(backlog_of_three)
+    counters.dead_lettered, now[0] = 12, 80.0
+    await monitoring.heartbeat(backlog_of_three)
+    assert payloads(publisher, OPERATIONS_ALERTS.name) == []
 
 
 async def test_a_few_dead_letters_raise_no_alert():

@@ -4,6 +4,8 @@ letters pile up, and the Prometheus metrics behind ``GET /metrics``."""
 import asyncio
 import logging
 import socket
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +30,15 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 class Monitoring:
     """One worker's outcomes, heartbeats, alerts and metrics."""
 
-    def __init__(self, service: str, publisher: Publisher, counters: Counters, dead_letter_alert_at: int = 10) -> None:
+    def __init__(
+        self,
+        service: str,
+        publisher: Publisher,
+        counters: Counters,
+        dead_letter_alert_at: int = 10,
+        dead_letter_window: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.service = service
         self.instance = f"{socket.gethostname()}-{id(self):x}"
         self.started_at = datetime.now(UTC)
@@ -37,7 +47,10 @@ class Monitoring:
         self.lag: dict[tuple[str, int], int] = {}
         self._publisher = publisher
         self._dead_letter_alert_at = dead_letter_alert_at
-        self._dead_letters_seen = 0
+        self._dead_letter_window = dead_letter_window
+        self._clock = clock
+        self._dead_letter_history: deque[tuple[float, int]] = deque([(clock(), 0)])
+        self._last_alert_at = -dead_letter_window
         self.registry = CollectorRegistry()
         self.registry.register(_CoreCollector(self))
         self._latency = Histogram(
@@ -90,19 +103,29 @@ class Monitoring:
         await self._publish(beat, PLATFORM_ACCOUNT, wait=True)
         await self._alert_on_dead_letters()
 
+    def _dead_letters_in_window(self) -> int:
+        """Dead letters since the oldest heartbeat still inside the window."""
+        now, total = self._clock(), self.counters.dead_lettered
+        while len(self._dead_letter_history) > 1 and now - self._dead_letter_history[1][0] >= self._dead_letter_window:
+            self._dead_letter_history.popleft()
+        self._dead_letter_history.append((now, total))
+        return total - self._dead_letter_history[0][1]
+
     async def _alert_on_dead_letters(self) -> None:
-        piled = self.counters.dead_lettered - self._dead_letters_seen
-        if piled >= self._dead_letter_alert_at:
+        """At most one alert a window, when the window holds ``dead_letter_alert_at`` dead letters or more."""
+        piled = self._dead_letters_in_window()
+        recently_alerted = self._clock() - self._last_alert_at < self._dead_letter_window
+        if piled >= self._dead_letter_alert_at and not recently_alerted:
+            self._last_alert_at = self._clock()
             alert = OperationsAlert(
                 kind="dead_letters_piling_up",
                 severity=Severity.WARNING,
                 service=self.service,
-                summary=f"{piled} messages dead-lettered by {self.service} since the last heartbeat: "
+                summary=f"{piled} messages dead-lettered by {self.service} in {self._dead_letter_window:.0f}s: "
                 f"list them with `python -m tienda.messaging.dead_letter_cli list --service {self.service}`",
                 details={"dead_lettered": piled, "total": self.counters.dead_lettered},
             )
             await self._publish(alert, PLATFORM_ACCOUNT, wait=True)
-        self._dead_letters_seen = self.counters.dead_lettered
 
     async def run_heartbeats(self, backlog: Callable[[], Awaitable[int]], interval: float) -> None:
         while True:

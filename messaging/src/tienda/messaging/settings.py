@@ -33,7 +33,10 @@ class WorkerSettings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1)
     heartbeat_seconds: float = Field(default=10.0, gt=0, description="How often the worker publishes a heartbeat.")
     dead_letter_alert_at: int = Field(
-        default=10, ge=1, description="Dead letters between two heartbeats that raise an alert."
+        default=10, ge=1, description="Dead letters within the alert window that raise an alert."
+    )
+    dead_letter_alert_window: float = Field(
+        default=300.0, gt=0, description="Seconds over which dead letters are counted; at most one alert each."
     )
     log_level: str = "INFO"
     log_json: bool = Field(default=True, description="One JSON object per log line.")

@@ -34,6 +34,10 @@ class EnvelopeHeader(WireModel):
     causation_id: UUID | None = Field(default=None, description="The event id of the message that caused this one.")
     producer: str = Field(min_length=1, description="The service or platform that produced it.")
     account_id: AccountId
+    trace_parent: str | None = Field(
+        default=None,
+        description="W3C traceparent of the span that produced it; absent, the correlation id is the trace id.",
+    )
 
     @field_validator("occurred_at")
     @classmethod
@@ -60,6 +64,7 @@ def new_envelope(
     producer: str,
     cause: EnvelopeHeader | None = None,
     occurred_at: datetime | None = None,
+    trace_parent: str | None = None,
 ) -> Envelope[P]:
     """Wrap a payload in a fresh envelope; a message caused by another keeps its correlation."""
     event_id = uuid4()
@@ -72,5 +77,6 @@ def new_envelope(
         causation_id=cause.event_id if cause else None,
         producer=producer,
         account_id=account_id,
+        trace_parent=trace_parent,
         payload=payload,
     )

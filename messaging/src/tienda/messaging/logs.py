@@ -5,6 +5,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from tienda.messaging.tracing import log_context
+
 
 class JsonFormatter(logging.Formatter):
     """Renders a record as JSON: time, level, service, logger, message, error."""
@@ -21,6 +23,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        entry |= log_context.get() or {}
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -18,6 +18,7 @@ from tienda.messaging.counters import Counters
 from tienda.messaging.dead_letters import DeadLetters, Failure
 from tienda.messaging.errors import PermanentFailure, is_transient
 from tienda.messaging.records import Record
+from tienda.messaging.tracing import processing
 from tienda.messaging.unit_of_work import Delivery, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,8 @@ class MessageProcessor:
         async with self._unit_of_work() as uow:
             if await uow.already_processed(envelope.event_id):
                 return self._deduplicated(record, envelope)
-            await handler(envelope, uow)
+            with processing(uow.service, envelope, record):
+                await handler(envelope, uow)
             try:
                 await uow.mark_processed(envelope, Delivery(record.topic, record.partition, record.offset))
                 await uow.commit()

@@ -14,6 +14,7 @@ from tienda.contracts.envelope import Envelope, EnvelopeHeader, EventPayload, ne
 from tienda.contracts.topics import topic_for
 from tienda.messaging.codec import encode
 from tienda.messaging.tables import MessagingTables
+from tienda.messaging.tracing import current_trace_parent
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,9 @@ class UnitOfWork:
         self, payload: EventPayload, *, account_id: str, cause: EnvelopeHeader | None = None
     ) -> Envelope[Any]:
         """Put a message in the outbox; the relay publishes it once this transaction commits."""
-        envelope = new_envelope(payload, account_id=account_id, producer=self.service, cause=cause)
+        envelope = new_envelope(
+            payload, account_id=account_id, producer=self.service, cause=cause, trace_parent=current_trace_parent()
+        )
         await self.session.execute(
             insert(self._tables.outbox).values(
                 event_id=str(envelope.event_id),

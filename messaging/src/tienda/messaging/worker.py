@@ -32,6 +32,7 @@ from tienda.messaging.publisher import KafkaPublisher
 from tienda.messaging.relay import OutboxRelay
 from tienda.messaging.settings import WorkerSettings
 from tienda.messaging.tables import MessagingTables
+from tienda.messaging.tracing import configure_tracing
 from tienda.messaging.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ async def run_worker(
 ) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set), then stop in order and return."""
     configure_logging(definition.name, settings.log_level, settings.log_json)
+    configure_tracing(definition.name)
     stop = stop or _stop_on_signals()
     engine = create_engine(settings.database_url_for(definition.name))
     await upgrade_to_head(engine, definition.migrations)

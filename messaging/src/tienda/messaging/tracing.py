@@ -1,0 +1,94 @@
+"""OpenTelemetry spans that follow one business flow across the services.
+
+Each handled message gets a consumer span whose parent is the span that produced the
+message (the envelope's ``trace_parent``); a message from outside Tienda, with no
+``trace_parent``, starts a trace whose id is its correlation id. Messages emitted by a
+handler carry the handler's span as their ``trace_parent``. Spans are exported over
+OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set.
+"""
+
+import contextvars
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import context, trace
+from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from tienda.contracts.envelope import EnvelopeHeader
+from tienda.messaging.records import Record
+
+PROPAGATOR = TraceContextTextMapPropagator()
+SPAN_ID_MASK = (1 << 64) - 1
+
+log_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("tienda_log_context", default=None)
+
+
+def configure_tracing(service: str) -> None:
+    """Install an SDK tracer provider for the service; export over OTLP when configured."""
+    from opentelemetry.sdk.resources import Resource  # noqa: PLC0415 - the SDK only where a worker runs
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
+
+    provider = TracerProvider(resource=Resource.create({"service.name": f"tienda-{service}"}))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+
+
+def parent_of(envelope: EnvelopeHeader) -> context.Context:
+    """The context a message's processing span descends from."""
+    if envelope.trace_parent:
+        return PROPAGATOR.extract({"traceparent": envelope.trace_parent})
+    cause = envelope.causation_id or envelope.event_id
+    span_context = SpanContext(
+        trace_id=envelope.correlation_id.int,
+        span_id=(cause.int & SPAN_ID_MASK) or 1,
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    return trace.set_span_in_context(NonRecordingSpan(span_context))
+
+
+@contextmanager
+def processing(service: str, envelope: EnvelopeHeader, record: Record) -> Iterator[Span]:
+    """The span of one message's handling, and its ids on every log line meanwhile."""
+    attributes: dict[str, Any] = {
+        "messaging.system": "kafka",
+        "messaging.destination.name": record.topic,
+        "messaging.kafka.destination.partition": record.partition,
+        "messaging.kafka.message.offset": record.offset,
+        "messaging.message.id": str(envelope.event_id),
+        "tienda.account_id": envelope.account_id,
+        "tienda.correlation_id": str(envelope.correlation_id),
+    }
+    tracer = trace.get_tracer("tienda.messaging")
+    token = log_context.set(
+        {
+            "event_id": str(envelope.event_id),
+            "correlation_id": str(envelope.correlation_id),
+            "account_id": envelope.account_id,
+            "message_type": envelope.type,
+        }
+    )
+    try:
+        with tracer.start_as_current_span(
+            f"{service} process {envelope.type}",
+            context=parent_of(envelope),
+            kind=SpanKind.CONSUMER,
+            attributes=attributes,
+        ) as span:
+            yield span
+    finally:
+        log_context.reset(token)
+
+
+def current_trace_parent() -> str | None:
+    """The W3C traceparent of the current span, for messages emitted now."""
+    carrier: dict[str, str] = {}
+    PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent")

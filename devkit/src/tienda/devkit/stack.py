@@ -19,6 +19,10 @@ from tienda.devkit.workers import SERVICES, WorkerProcess, WorkerStartError, wor
 
 DEFAULT_PORTS = {"store": 8081, "billing": 8082, "advisor": 8083}
 DEV_TOKEN = "dev-token"  # noqa: S105 - a local development token, printed for the user
+DEV_EXECUTIVES = (
+    '[{"id": "ej-paula", "name": "Paula Fuentes", "email": "paula.fuentes@tienda.example"},'
+    ' {"id": "ej-matias", "name": "Matías Soto", "email": "matias.soto@tienda.example"}]'
+)
 
 
 class Stack:
@@ -53,6 +57,8 @@ class Stack:
     def _start_worker(self, service: str) -> None:
         database = f"sqlite+aiosqlite:///{(self.data_dir / service).resolve()}.db"
         env = worker_env(service, self.bootstrap_servers, database, api_tokens=f'{{"{DEV_TOKEN}": ["*"]}}')
+        if service == "advisor":
+            env["TIENDA_ADVISOR_EXECUTIVES"] = DEV_EXECUTIVES
         env |= {key: value for key, value in os.environ.items() if key.startswith(f"TIENDA_{service.upper()}_")}
         worker = WorkerProcess(service, env, self.data_dir / "logs" / f"{service}.log", DEFAULT_PORTS[service])
         self.workers.append(worker)

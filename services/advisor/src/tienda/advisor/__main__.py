@@ -7,4 +7,5 @@ from tienda.advisor.config import AdvisorSettings
 from tienda.messaging.worker import run_worker
 
 if __name__ == "__main__":
-    asyncio.run(run_worker(definition(), AdvisorSettings()))
+    settings = AdvisorSettings()
+    asyncio.run(run_worker(definition(settings), settings))

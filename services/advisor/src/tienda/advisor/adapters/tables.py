@@ -1,6 +1,7 @@
-"""The advisor's own database: the commercial timeline; plus the messaging tables."""
+"""The advisor's own database: executives and assignments, commercial requests, follow-ups
+and the commercial timeline; plus the messaging tables."""
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from tienda.messaging.tables import MessagingTables
 
@@ -16,4 +17,67 @@ timeline = Table(
     Column("kind", String(60), nullable=False),
     Column("summary", Text, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("reference", String(200), nullable=True),
+    Index("uq_timeline_reference", "account_id", "kind", "reference", unique=True),
+)
+
+executives = Table(
+    "executives",
+    metadata,
+    Column("executive_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("executive_id", String(64), nullable=False, index=True),
+    Column("source", String(20), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+)
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("request_id", String(64), primary_key=True),
+    Column("kind", String(30), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("requested_by_user_id", String(64), nullable=False),
+    Column("requested_by_name", String(200), nullable=False),
+    Column("requested_by_email", String(320), nullable=False),
+    Column("contact_channel", String(20), nullable=False),
+    Column("contact_value", String(200), nullable=True),
+    Column("contact_when", String(200), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("executive_id", String(64), nullable=True, index=True),
+    Column("redirect_reason", String(30), nullable=True),
+    Column("redirect_matched", String(200), nullable=True),
+    Column("customer_message", Text, nullable=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("first_response_due_at", DateTime(timezone=True), nullable=True),
+    Column("first_response_at", DateTime(timezone=True), nullable=True),
+    Column("overdue_alerted_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Index("ix_requests_awaiting_response", "status", "first_response_due_at"),
+)
+
+follow_ups = Table(
+    "follow_ups",
+    metadata,
+    Column("follow_up_id", String(36), primary_key=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("executive_id", String(64), nullable=True, index=True),
+    Column("status", String(20), nullable=False),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    UniqueConstraint("account_id", "kind", "reference", name="uq_follow_up"),
 )

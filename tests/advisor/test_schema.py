@@ -1,0 +1,17 @@
+"""The migrations build exactly the tables the code uses, on both databases."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from tests.harness import harness
+from tienda.advisor.bootstrap import definition
+
+
+def differences(connection, metadata):
+    return compare_metadata(MigrationContext.configure(connection), metadata)
+
+
+async def test_the_migrated_database_matches_the_tables_of_the_code(engine):
+    advisor = await harness(definition(), engine)
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences, advisor.definition.metadata) == []

@@ -16,8 +16,9 @@ check:  ## the same, without the setup step
 schemas:  ## export the JSON Schemas of the contracts (refuses breaking changes)
 	uv run --frozen python -m tienda.contracts.schemas
 
-docs: schemas  ## regenerate the AsyncAPI documents from the code
+docs: schemas  ## regenerate the AsyncAPI and OpenAPI documents from the code
 	uv run --frozen python -m tienda.contracts.asyncapi
+	uv run --frozen python -m tienda.devkit.docs
 
 clean:  ## remove local data: databases, logs, broker data (not the cached jars)
 	rm -rf .data

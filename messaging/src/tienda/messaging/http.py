@@ -57,6 +57,7 @@ def account_route(path: str, view: AccountView, tokens: TokenRing) -> Route:
         refusal = authorize(request, tokens, account_id)
         return refusal or await view(request, account_id)
 
+    endpoint.__doc__ = view.__doc__
     return Route(path, endpoint, methods=["GET"])
 
 
@@ -74,9 +75,11 @@ def health_app(service: str, checks: Mapping[str, Check], routes: Sequence[BaseR
     """/health/live, /health/ready and the service's read routes."""
 
     async def live(_: Request) -> Response:
+        """The process answers."""
         return JSONResponse({"service": service, "status": "live"})
 
     async def ready(_: Request) -> Response:
+        """Whether the database and Kafka answer, within a second; 503 names what does not."""
         results = await asyncio.gather(*(_run_check(check) for check in checks.values()))
         report = dict(zip(checks, results, strict=True))
         is_ready = all(result == "ok" for result in results)

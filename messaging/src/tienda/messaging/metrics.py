@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 def metrics_route(monitoring: Monitoring, backlog: Callable[[], Awaitable[int]]) -> Route:
     async def metrics(_: Request) -> Response:
+        """Counters, handler latency, outbox backlog and consumer lag, in Prometheus' text format."""
         try:
             monitoring.backlog = await backlog()
         except Exception as error:  # noqa: BLE001 - database away: serve the last known backlog

@@ -14,8 +14,11 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
+from tienda.contracts.asyncapi import document as asyncapi_document
 from tienda.contracts.topics import topics_consumed_by
 from tienda.messaging.counters import Counters
 from tienda.messaging.database import create_engine, session_factory
@@ -26,6 +29,7 @@ from tienda.messaging.logs import configure_logging
 from tienda.messaging.metrics import metrics_route
 from tienda.messaging.migrations import upgrade_to_head
 from tienda.messaging.monitoring import Monitoring
+from tienda.messaging.openapi import openapi_document
 from tienda.messaging.processor import Handler, MessageProcessor, RetryPolicy
 from tienda.messaging.provisioning import ensure_topics
 from tienda.messaging.publisher import KafkaPublisher
@@ -192,7 +196,22 @@ def _app(definition: ServiceDefinition, runtime: Runtime) -> Starlette:
 
     tokens = TokenRing(runtime.settings.api_tokens)
     routes = [metrics_route(runtime.monitoring, runtime.backlog), *definition.routes(runtime, tokens)]
-    return health_app(definition.name, {"database": database, "kafka": kafka}, routes)
+    return health_app(definition.name, {"database": database, "kafka": kafka}, [*routes, *document_routes(definition)])
+
+
+def document_routes(definition: ServiceDefinition) -> list[Route]:
+    """/openapi.json and /asyncapi.json: documents only, no endpoint that publishes ("try it")."""
+    asyncapi = asyncapi_document(definition.name)
+
+    async def openapi(request: Request) -> Response:
+        """This worker's HTTP surface, as OpenAPI 3.1."""
+        return JSONResponse(openapi_document(definition.name, request.app.routes))
+
+    async def messages(_: Request) -> Response:
+        """What this worker consumes and publishes, as AsyncAPI 3.0."""
+        return JSONResponse(asyncapi)
+
+    return [Route("/openapi.json", openapi), Route("/asyncapi.json", messages)]
 
 
 def _stop_on_signals() -> asyncio.Event:

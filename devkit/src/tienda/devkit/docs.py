@@ -1,0 +1,56 @@
+"""`python -m tienda.devkit.docs`: write the committed OpenAPI documents of the workers.
+
+The same documents are served live by each worker at ``/openapi.json``.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, cast
+
+from tienda.messaging.http import TokenRing, health_app
+from tienda.messaging.metrics import metrics_route
+from tienda.messaging.monitoring import Monitoring
+from tienda.messaging.openapi import openapi_document
+from tienda.messaging.worker import Runtime, ServiceDefinition, document_routes
+
+DOCS_DIR = Path(__file__).resolve().parents[4] / "docs" / "openapi"
+
+
+async def _never() -> int:
+    return 0
+
+
+def definitions() -> list[ServiceDefinition]:
+    from tienda.advisor.bootstrap import definition as advisor  # noqa: PLC0415 - tools import services lazily
+    from tienda.billing.bootstrap import definition as billing  # noqa: PLC0415
+    from tienda.store.bootstrap import definition as store  # noqa: PLC0415
+
+    return [store(), billing(), advisor()]
+
+
+def document(definition: ServiceDefinition) -> dict[str, Any]:
+    """The worker's OpenAPI document, from the routes it serves (no runtime needed to list them)."""
+    runtime = cast(Runtime, None)
+    routes = [metrics_route(cast(Monitoring, None), _never), *definition.routes(runtime, TokenRing({}))]
+    app = health_app(definition.name, {}, [*routes, *document_routes(definition)])
+    return openapi_document(definition.name, app.routes)
+
+
+def documents() -> dict[str, dict[str, Any]]:
+    return {f"{d.name}.json": document(d) for d in definitions()}
+
+
+def export(directory: Path = DOCS_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in documents().items():
+        path = directory / name
+        path.write_text(json.dumps(content, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in export(Path(sys.argv[1]) if len(sys.argv) > 1 else DOCS_DIR):
+        print(path)

@@ -7,4 +7,5 @@ from tienda.billing.config import BillingSettings
 from tienda.messaging.worker import run_worker
 
 if __name__ == "__main__":
-    asyncio.run(run_worker(definition(), BillingSettings()))
+    settings = BillingSettings()
+    asyncio.run(run_worker(definition(settings), settings))

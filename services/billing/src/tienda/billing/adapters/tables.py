@@ -1,11 +1,42 @@
-"""Billing's own database: charges and payments; plus the messaging tables."""
+"""Billing's own database, plus the messaging tables.
 
-from sqlalchemy import Column, Date, DateTime, Integer, MetaData, Numeric, String, Table
+Money columns: UF as NUMERIC with 4 decimals, pesos per UF with 2, CLP as integers.
+Columns that hold pesos of a document are NULL while the document waits for a UF value.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    true,
+)
 
 from tienda.messaging.tables import MessagingTables
 
 metadata = MetaData()
 messaging = MessagingTables(metadata)
+
+Uf = Numeric(16, 4)
+UfValue = Numeric(12, 2)
+Clp = BigInteger
+
+
+def _person(prefix: str) -> list[Column[str]]:
+    return [
+        Column(f"{prefix}_user_id", String(64), nullable=True),
+        Column(f"{prefix}_name", String(200), nullable=True),
+        Column(f"{prefix}_email", String(320), nullable=True),
+    ]
+
 
 charges = Table(
     "charges",
@@ -16,11 +47,21 @@ charges = Table(
     Column("sku", String(40), nullable=False),
     Column("description", String(200), nullable=False),
     Column("quantity", Integer, nullable=False),
-    Column("unit_price_uf", Numeric(16, 4), nullable=False),
+    Column("unit_price_uf", Uf, nullable=False),
     Column("effective_date", Date, nullable=False),
     Column("payment_mode", String(20), nullable=False),
     Column("event_id", String(36), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    # since 0002
+    Column("status", String(20), nullable=False, server_default="waiting_for_plan", index=True),
+    Column("request_id", String(64), nullable=True),
+    *_person("requested_by"),
+    Column("period_start", Date, nullable=True),
+    Column("period_end", Date, nullable=True),
+    Column("months", Integer, nullable=True),
+    Column("order_id", String(64), nullable=True, index=True),
+    Column("invoice_id", String(64), nullable=True, index=True),
+    Column("recurring_through", Date, nullable=True),
 )
 
 payments = Table(
@@ -35,4 +76,199 @@ payments = Table(
     Column("paid_at", DateTime(timezone=True), nullable=False),
     Column("event_id", String(36), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    # since 0002
+    Column("matched", Boolean, nullable=False, server_default=true()),
+    Column("document_id", String(64), nullable=True),
+    Column("document_kind", String(10), nullable=True),
+    Column("applied_clp", Clp, nullable=True),
+    Column("credit_clp", Clp, nullable=True),
+)
+
+billing_accounts = Table(
+    "billing_accounts",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("plan_code", String(40), nullable=False),
+    Column("plan_name", String(200), nullable=False),
+    Column("cycle", String(10), nullable=False),
+    Column("anchor", Date, nullable=False),
+    Column("plan_price_uf", Uf, nullable=False),
+    Column("current_period_start", Date, nullable=False),
+    Column("current_period_end", Date, nullable=False),
+    Column("next_renewal", Date, nullable=False, index=True),
+    Column("credit_clp", Clp, nullable=False),
+    Column("suspended", Boolean, nullable=False),
+    Column("suspended_reason", String(500), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+uf_values = Table(
+    "uf_values",
+    metadata,
+    Column("uf_date", Date, primary_key=True),
+    Column("clp_per_uf", UfValue, nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("activation_id", String(36), nullable=False, unique=True),
+    Column("request_id", String(64), nullable=False),
+    *_person("ordered_by"),
+    Column("order_date", Date, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("uf_date", Date, nullable=False),
+    Column("clp_per_uf", UfValue, nullable=True),
+    Column("net_clp", Clp, nullable=True),
+    Column("iva_clp", Clp, nullable=True),
+    Column("total_clp", Clp, nullable=True),
+    Column("paid_clp", Clp, nullable=False),
+    Column("carried_into", String(64), nullable=True),
+    Column("invoice_id", String(64), nullable=True),
+    Column("held_since", DateTime(timezone=True), nullable=True),
+    Column("hold_alerted_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("invoice_id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("kind", String(10), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("period_start", Date, nullable=True),
+    Column("period_end", Date, nullable=True),
+    Column("order_id", String(64), nullable=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("uf_date", Date, nullable=False),
+    Column("clp_per_uf", UfValue, nullable=True),
+    Column("net_clp", Clp, nullable=True),
+    Column("iva_clp", Clp, nullable=True),
+    Column("total_clp", Clp, nullable=True),
+    Column("credit_applied_clp", Clp, nullable=False),
+    Column("paid_clp", Clp, nullable=False),
+    Column("billing_data_version", Integer, nullable=True),
+    Column("held_since", DateTime(timezone=True), nullable=True),
+    Column("hold_alerted_at", DateTime(timezone=True), nullable=True),
+    Column("autopay_status", String(20), nullable=True, index=True),
+    Column("autopay_attempts", Integer, nullable=False),
+    Column("autopay_failures", Integer, nullable=False),
+    Column("autopay_first_failure_at", DateTime(timezone=True), nullable=True),
+    Column("autopay_last_reason", String(500), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("account_id", "period_start", name="uq_invoices_one_per_account_and_period"),
+)
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column("invoice_id", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("sku", String(40), nullable=True),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_uf", Uf, nullable=False),
+    Column("months", Integer, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("fixed_uf_date", Date, nullable=True),
+    Column("fixed_clp_per_uf", UfValue, nullable=True),
+    Column("uf_date", Date, nullable=True),
+    Column("clp_per_uf", UfValue, nullable=True),
+    Column("amount_clp", Clp, nullable=True),
+    Column("activation_id", String(36), nullable=True),
+    Column("activation_line", Integer, nullable=True),
+    Column("order_id", String(64), nullable=True),
+)
+
+payment_failures = Table(
+    "payment_failures",
+    metadata,
+    Column("payment_id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("reference", String(64), nullable=False),
+    Column("amount_clp", Clp, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+payment_requests = Table(
+    "payment_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("invoice_id", String(64), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("amount_clp", Clp, nullable=False),
+    Column("token_reference", String(128), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+)
+
+cards = Table(
+    "cards",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("token_reference", String(128), nullable=False),
+    Column("brand", String(32), nullable=False),
+    Column("last_four", String(4), nullable=False),
+    *_person("subscribed_by"),
+    Column("subscribed_at", DateTime(timezone=True), nullable=False),
+)
+
+billing_data = Table(
+    "billing_data",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("legal_name", String(500), nullable=False),
+    Column("rut", String(12), nullable=False),
+    Column("business_activity", String(500), nullable=False),
+    Column("address", String(500), nullable=False),
+    Column("comuna", String(500), nullable=False),
+    Column("city", String(500), nullable=False),
+    Column("billing_email", String(500), nullable=False),
+    Column("submission_id", String(64), nullable=False),
+    *_person("submitted_by"),
+    Column("accepted_at", DateTime(timezone=True), nullable=False),
+)
+
+billing_data_submissions = Table(
+    "billing_data_submissions",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("submission_id", String(64), primary_key=True),
+    Column("accepted", Boolean, nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("problems", Text, nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+)
+
+reductions = Table(
+    "reductions",
+    metadata,
+    Column("reduction_id", String(36), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("sku", String(40), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("activation_id", String(36), nullable=True),
+    Column("activation_line", Integer, nullable=True),
+    Column("effective_from", Date, nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+billing_views = Table(
+    "billing_views",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("revision", Integer, nullable=False),
 )

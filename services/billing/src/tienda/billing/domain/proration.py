@@ -3,13 +3,14 @@
 The remaining days run from the effective (activation) date, included, to the period's
 last day, included, and are divided by the days in the period: activated on the first
 day it costs the whole period, on the last day one day's share. The amount stays in UF
-and is never quantized here: the single rounding is the conversion to whole pesos (see
-``tienda.billing.domain.money``). The only inexactness is the one division, carried at
-Decimal's context precision (28 significant digits), far below a peso.
+and is never rounded here: ``prorated_share`` is the exact fraction, and the single
+rounding is its conversion to whole pesos (see ``tienda.billing.domain.money``).
+``prorated_uf`` gives the same amount as a Decimal (28 significant digits) for reading.
 """
 
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from tienda.billing.domain.money import UF
 from tienda.billing.domain.periods import Period
@@ -22,11 +23,17 @@ def remaining_days(effective: date, period: Period) -> int:
     return (period.end - effective).days + 1
 
 
-def prorated_uf(unit_price_uf: UF, quantity: int, effective: date, period: Period) -> UF:
-    """unit price × quantity × remaining days / days in the period, unrounded."""
+def prorated_share(unit_price_uf: UF, quantity: int, effective: date, period: Period) -> Fraction:
+    """unit price × quantity × remaining days / days in the period, exactly."""
     if unit_price_uf < 0:
         raise ValueError(f"a unit price cannot be negative, got {unit_price_uf} UF")
     if quantity < 0:
         raise ValueError(f"a quantity cannot be negative, got {quantity}")
     days = remaining_days(effective, period)
-    return unit_price_uf * quantity * days / Decimal(period.days)
+    return Fraction(unit_price_uf) * quantity * days / period.days
+
+
+def prorated_uf(unit_price_uf: UF, quantity: int, effective: date, period: Period) -> UF:
+    """unit price × quantity × remaining days / days in the period, unrounded (to Decimal's precision)."""
+    share = prorated_share(unit_price_uf, quantity, effective, period)
+    return Decimal(share.numerator) / Decimal(share.denominator)

@@ -1,0 +1,66 @@
+"""How a payment settles what a document owes: full, partial, or over (a credit for later)."""
+
+from dataclasses import dataclass
+
+from tienda.billing.domain.documents import DocumentStatus
+from tienda.billing.domain.money import CLP
+
+
+@dataclass(frozen=True)
+class Settlement:
+    applied: CLP
+    """The part of the payment that pays the document."""
+    credit: CLP
+    """The part over what was due: a credit applied to the account's next invoice."""
+    balance_due: CLP
+    """What the document still owes after the payment."""
+
+
+def settle(due: CLP, amount: CLP) -> Settlement:
+    """``amount`` paid against ``due``: never more applied than due, the rest is credit."""
+    if amount <= 0:
+        raise ValueError(f"a payment must be positive, got {amount} CLP")
+    if due < 0:
+        raise ValueError(f"what is due cannot be negative, got {due} CLP")
+    applied = min(due, amount)
+    return Settlement(applied=applied, credit=amount - applied, balance_due=due - applied)
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What a document with known amounts owes once its payments and credit are counted."""
+
+    total: CLP
+    credit_applied: CLP
+    paid: CLP
+
+    @property
+    def due(self) -> CLP:
+        return self.total - self.credit_applied - self.paid
+
+    @property
+    def status(self) -> DocumentStatus:
+        if self.due <= 0:
+            return DocumentStatus.PAID
+        if self.paid or self.credit_applied:
+            return DocumentStatus.PARTIALLY_PAID
+        return DocumentStatus.PENDING
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A document whose amounts just became known, with what was paid before and the account's credit."""
+
+    balance: Balance
+    over_payment: CLP
+    """Paid before the amounts were known, beyond the total: becomes account credit."""
+    credit_left: CLP
+    """The account's credit after this document used what it could."""
+
+
+def issue(total: CLP, paid_before: CLP, account_credit: CLP, use_credit: bool = True) -> Issue:
+    """Apply earlier payments first, then the account's credit, to a document of ``total`` pesos."""
+    paid = min(paid_before, total)
+    over = paid_before - paid
+    usable = min(account_credit, total - paid) if use_credit else 0
+    return Issue(Balance(total, usable, paid), over_payment=over, credit_left=account_credit - usable + over)

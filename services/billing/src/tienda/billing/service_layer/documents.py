@@ -1,0 +1,237 @@
+"""Orders and invoices: opened, held for a UF value, completed, paid, announced.
+
+A document whose conversion needs a UF value billing does not know yet is stored as
+**held**: its lines and the charges on it are fixed, its pesos are not. It completes, in
+the transaction that records the value, when the value arrives.
+"""
+
+from dataclasses import replace
+from datetime import date, datetime
+
+from tienda.billing.adapters import repository
+from tienda.billing.adapters.repository import InvoiceRecord, NewInvoice, OrderRecord
+from tienda.billing.domain import ids
+from tienda.billing.domain.billing_data import display_rut
+from tienda.billing.domain.charges import ChargeStatus
+from tienda.billing.domain.documents import Conversion, DocumentStatus, PricedLine, document_totals, price_all
+from tienda.billing.domain.payments import issue
+from tienda.billing.service_layer import alerts, autopay
+from tienda.contracts.envelope import EnvelopeHeader
+from tienda.contracts.messages import billing as wire
+from tienda.contracts.types import Person
+from tienda.messaging.unit_of_work import UnitOfWork
+
+ORDER, RENEWAL = "order", "renewal"
+
+
+def document_line(priced: PricedLine) -> wire.DocumentLine:
+    line = priced.line
+    return wire.DocumentLine(
+        kind=wire.LineKind(line.kind.value),
+        description=line.description,
+        sku=line.sku,
+        quantity=line.quantity,
+        unit_price_uf=line.unit_price_uf,
+        months=line.months,
+        period_start=line.period.start,
+        period_end=line.period.end,
+        days=line.days,
+        period_days=line.period.days,
+        amount_uf=line.amount_uf_shown,
+        uf_date=priced.conversion.uf_date,
+        clp_per_uf=priced.conversion.clp_per_uf,
+        amount_clp=priced.amount_clp,
+        activation_id=line.activation_id,
+        activation_line=line.activation_line,
+        order_id=line.order_id,
+    )
+
+
+async def add_credit(uow: UnitOfWork, account_id: str, amount: int) -> None:
+    """Over-payment kept for the account's next invoice."""
+    if amount > 0:
+        await repository.add_credit(uow.session, account_id, amount)
+
+
+# --- orders -------------------------------------------------------------------------------------
+
+
+async def open_order(
+    uow: UnitOfWork, account_id: str, activation_id: str, cause: EnvelopeHeader | None, now: datetime
+) -> None:
+    """The online order of an activation whose charges are placed in their period."""
+    records = await repository.activation_charges(uow.session, activation_id)
+    first = records[0]
+    order_date = first.charge.effective_date
+    order = OrderRecord(
+        order_id=ids.order_id(activation_id),
+        account_id=account_id,
+        activation_id=activation_id,
+        request_id=first.request_id,
+        ordered_by=first.requested_by,
+        order_date=order_date,
+        status=DocumentStatus.HELD,
+        uf_date=order_date,
+        conversion=None,
+        net_clp=None,
+        iva_clp=None,
+        total_clp=None,
+        paid_clp=0,
+        carried_into=None,
+        invoice_id=None,
+        held_since=now,
+    )
+    await repository.add_order(uow.session, order, now)
+    conversion = await repository.uf_value(uow.session, order_date)
+    if conversion is not None:
+        await complete_order(uow, order, conversion, cause, now)
+
+
+async def complete_order(
+    uow: UnitOfWork, order: OrderRecord, conversion: Conversion, cause: EnvelopeHeader | None, now: datetime
+) -> None:
+    """Price a held order at the UF value of its date and announce it to the gateway."""
+    records = await repository.order_charges(uow.session, order.order_id)
+    priced = price_all([record.placed().prorated_line() for record in records], conversion)
+    figures = document_totals(priced)
+    settled = issue(figures.total, order.paid_clp, 0, use_credit=False)
+    status = settled.balance.status
+    await repository.update_order(
+        uow.session,
+        order.order_id,
+        status=status.value,
+        clp_per_uf=conversion.clp_per_uf,
+        net_clp=figures.net,
+        iva_clp=figures.iva,
+        total_clp=figures.total,
+        paid_clp=settled.balance.paid,
+        held_since=None,
+    )
+    await uow.emit(
+        wire.OrderCreated(
+            order_id=order.order_id,
+            payment_reference=order.order_id,
+            activation_id=order.activation_id,
+            request_id=order.request_id,
+            ordered_by=Person.model_validate(order.ordered_by),
+            order_date=order.order_date,
+            lines=[document_line(line) for line in priced],
+            net_clp=figures.net,
+            iva_clp=figures.iva,
+            total_clp=figures.total,
+        ),
+        account_id=order.account_id,
+        cause=cause,
+    )
+    await add_credit(uow, order.account_id, settled.over_payment)
+    if status is DocumentStatus.PAID:
+        paid = replace(order, status=status, conversion=conversion, total_clp=figures.total)
+        await invoice_paid_order(uow, paid, order.order_date, cause, now)
+
+
+async def invoice_paid_order(
+    uow: UnitOfWork, order: OrderRecord, paid_on: date, cause: EnvelopeHeader | None, now: datetime
+) -> None:
+    """An order paid in full gets its invoice, at the order's pesos, issued as paid."""
+    if order.conversion is None or order.total_clp is None:
+        raise ValueError(f"order {order.order_id} has no amounts yet: it cannot be invoiced")
+    records = await repository.order_charges(uow.session, order.order_id)
+    invoice_id = ids.order_invoice_id(order.order_id)
+    lines = [replace(record.placed().prorated_line(), conversion=order.conversion) for record in records]
+    new = NewInvoice(
+        invoice_id, order.account_id, ORDER, paid_on, None, order.order_id, order.uf_date, order.total_clp, lines
+    )
+    await repository.add_invoice(uow.session, new, now)
+    await repository.update_order_charges(
+        uow.session, order.order_id, status=ChargeStatus.INVOICED.value, invoice_id=invoice_id
+    )
+    await repository.update_order(uow.session, order.order_id, invoice_id=invoice_id)
+    record = await repository.invoice(uow.session, order.account_id, invoice_id)
+    assert record is not None
+    await complete_invoice(uow, record, order.conversion, cause, now, use_credit=False)
+
+
+# --- invoices -----------------------------------------------------------------------------------
+
+
+async def complete_invoice(
+    uow: UnitOfWork,
+    invoice: InvoiceRecord,
+    conversion: Conversion,
+    cause: EnvelopeHeader | None,
+    now: datetime,
+    *,
+    use_credit: bool = True,
+) -> None:
+    """Price a held invoice, apply earlier payments and the account's credit, issue it, and ask
+    the gateway to charge the card if the account has one and something is due."""
+    session = uow.session
+    priced = price_all(await repository.invoice_lines_of(session, invoice.invoice_id), conversion)
+    figures = document_totals(priced)
+    account = await repository.account(session, invoice.account_id, for_update=True)
+    credit = account.credit_clp if account is not None and use_credit else 0
+    settled = issue(figures.total, invoice.paid_clp, credit, use_credit)
+    balance = settled.balance
+    data = await repository.current_billing_data(session, invoice.account_id)
+    await repository.price_invoice_lines(session, invoice.invoice_id, priced)
+    await repository.update_invoice(
+        session,
+        invoice.invoice_id,
+        status=balance.status.value,
+        clp_per_uf=conversion.clp_per_uf,
+        net_clp=figures.net,
+        iva_clp=figures.iva,
+        total_clp=figures.total,
+        credit_applied_clp=balance.credit_applied,
+        paid_clp=balance.paid,
+        billing_data_version=data.version if data else None,
+        held_since=None,
+        issued_at=now,
+    )
+    if account is not None and use_credit:
+        await repository.set_credit(session, invoice.account_id, settled.credit_left)
+    elif settled.over_payment:
+        await add_credit(uow, invoice.account_id, settled.over_payment)
+    carried = sorted({line.line.order_id for line in priced if line.line.order_id and invoice.kind == RENEWAL})
+    await uow.emit(
+        wire.InvoiceIssued(
+            invoice_id=invoice.invoice_id,
+            payment_reference=invoice.invoice_id,
+            kind=wire.InvoiceKind(invoice.kind),
+            issue_date=invoice.issue_date,
+            period_start=invoice.period.start if invoice.period else None,
+            period_end=invoice.period.end if invoice.period else None,
+            lines=[document_line(line) for line in priced],
+            net_clp=figures.net,
+            iva_clp=figures.iva,
+            total_clp=figures.total,
+            credit_applied_clp=balance.credit_applied,
+            paid_clp=balance.paid,
+            amount_due_clp=balance.due,
+            status=wire.DocumentStatus(balance.status.value),
+            carried_orders=carried,
+            billing_data=billing_data_view(data),
+        ),
+        account_id=invoice.account_id,
+        cause=cause,
+    )
+    if data is None:
+        await alerts.billing_data_missing(uow, invoice.account_id, invoice.invoice_id, cause)
+    if balance.due > 0:
+        await autopay.request_first_payment(uow, invoice.account_id, invoice.invoice_id, balance.due, cause, now)
+
+
+def billing_data_view(version: repository.BillingDataVersion | None) -> wire.BillingDataView | None:
+    if version is None:
+        return None
+    data = version.data
+    return wire.BillingDataView(
+        version=version.version,
+        legal_name=data.legal_name,
+        rut=display_rut(data.rut),
+        business_activity=data.business_activity,
+        address=data.address,
+        comuna=data.comuna,
+        city=data.city,
+        billing_email=data.billing_email,
+    )

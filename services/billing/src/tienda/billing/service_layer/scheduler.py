@@ -1,0 +1,65 @@
+"""The scheduler inside the billing worker: renewals, autopay retries and UF hold alerts,
+driven by an injectable clock so that tests (and operators) can set the day."""
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from tienda.billing.domain.autopay import DEFAULT_RETRY_DAYS
+from tienda.billing.domain.dates import business_date
+from tienda.billing.service_layer import autopay, renewal, uf_values
+from tienda.messaging.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SchedulerPolicy:
+    retry_days: Sequence[int] = DEFAULT_RETRY_DAYS
+    uf_hold_alert_after: timedelta = timedelta(hours=6)
+    interval_seconds: float = 60.0
+
+
+@dataclass
+class TickReport:
+    at: datetime
+    renewed: list[renewal.Renewed] = field(default_factory=list)
+    retried: int = 0
+    gave_up: int = 0
+    hold_alerts: int = 0
+
+
+async def tick(uow_factory: Callable[[], UnitOfWork], now: datetime, policy: SchedulerPolicy) -> TickReport:
+    """Everything that is due at ``now``: the day's renewals (in Chile), retries, hold alerts."""
+    report = TickReport(now)
+    report.renewed = await renewal.renew_due_accounts(uow_factory, business_date(now), now)
+    retries = await autopay.retry_due(uow_factory, now, policy.retry_days)
+    report.retried, report.gave_up = retries["retried"], retries["gave_up"]
+    report.hold_alerts = await uf_values.alert_old_holds(uow_factory, now, policy.uf_hold_alert_after)
+    return report
+
+
+async def run_scheduler(uow_factory: Callable[[], UnitOfWork], clock: Clock, policy: SchedulerPolicy) -> None:
+    """Tick every ``policy.interval_seconds`` until cancelled; a failed tick is logged and retried next time."""
+    while True:
+        try:
+            report = await tick(uow_factory, clock(), policy)
+            if report.renewed or report.retried or report.gave_up or report.hold_alerts:
+                log.info(
+                    "scheduler: %d renewal invoice(s), %d autopay retr(ies), %d given up, %d hold alert(s)",
+                    len(report.renewed),
+                    report.retried,
+                    report.gave_up,
+                    report.hold_alerts,
+                )
+        except Exception:
+            log.exception("scheduler tick failed; retrying in %.0fs", policy.interval_seconds)
+        await asyncio.sleep(policy.interval_seconds)

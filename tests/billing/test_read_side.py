@@ -1,0 +1,134 @@
+"""What the customer and the operator read: payment history, pending orders, invoices, balance;
+and the operator's renewal for a date (HTTP endpoint and command)."""
+
+import os
+import subprocess
+import sys
+from datetime import date
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from tests.billing.conftest import USERS, charge_scheduled, payloads, payment, uf_published
+from tienda.billing.bootstrap import definition
+from tienda.billing.config import BillingSettings
+from tienda.contracts.types import PaymentMode
+from tienda.messaging.database import session_factory
+from tienda.messaging.http import TokenRing
+from tienda.messaging.kafka import create_broker
+from tienda.messaging.worker import Runtime
+
+TOKENS = TokenRing({"ops-token": ["*"], "erp-ferreteria": ["acc-ferreteria-rojas"]})
+OPS = {"Authorization": "Bearer ops-token"}
+
+
+@pytest.fixture
+def http(billing):
+    runtime = Runtime(
+        "billing",
+        BillingSettings(),
+        billing.h.engine,
+        session_factory(billing.h.engine),
+        billing.h.definition.tables,
+        create_broker("127.0.0.1:9", "billing"),
+    )
+    app = Starlette(routes=list(definition().routes(runtime, TOKENS)))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://billing", headers=OPS)
+
+
+async def test_the_payment_history_says_what_was_paid_how_much_how_by_whom_and_when(billing, http):
+    await billing.deliver(uf_published(date(2027, 2, 10), "39123.45"))
+    account_id = await billing.customer()
+    await billing.deliver(charge_scheduled(account_id, date(2027, 2, 10), (USERS, 2), mode=PaymentMode.ONLINE))
+    [order] = (await http.get(f"/accounts/{account_id}/orders/pending")).json()["orders"]
+    await billing.deliver(payment(account_id, order["order_id"], 29_930, payment_id="wp-5005"))
+
+    [paid] = (await http.get(f"/accounts/{account_id}/payments")).json()["payments"]
+    assert {key: paid[key] for key in ("payment_id", "reference", "amount_clp", "method", "paid_by", "paid_at")} == {
+        "payment_id": "wp-5005",
+        "reference": order["order_id"],
+        "amount_clp": 29_930,
+        "method": "webpay",
+        "paid_by": "Camila Rojas",
+        "paid_at": "2027-03-02T15:30:00+00:00",
+    }
+    assert (await http.get(f"/accounts/{account_id}/orders/pending")).json()["orders"] == []
+    [paid_order] = (await http.get(f"/accounts/{account_id}/orders")).json()["orders"]
+    assert (paid_order["status"], paid_order["invoice_id"]) == ("paid", f"INV-{order['order_id']}")
+
+
+async def test_invoices_and_balance_show_the_lines_and_what_is_due(billing, http):
+    await billing.deliver(uf_published(date(2027, 2, 28), "39200.00"))
+    account_id = await billing.customer()
+    [renewed] = await billing.renew(date(2027, 2, 28))
+    await billing.deliver(payment(account_id, renewed.invoice_id, 16_620))
+
+    [invoice] = (await http.get(f"/accounts/{account_id}/invoices")).json()["invoices"]
+    assert (invoice["invoice_id"], invoice["total_clp"], invoice["amount_due_clp"], invoice["status"]) == (
+        renewed.invoice_id,
+        116_620,
+        100_000,
+        "partially_paid",
+    )
+    assert [(line["kind"], line["amount_clp"], line["clp_per_uf"]) for line in invoice["lines"]] == [
+        ("plan", 98_000, "39200.00")
+    ]
+    balance = (await http.get(f"/accounts/{account_id}/balance")).json()
+    assert (balance["balance_due_clp"], balance["credit_clp"], balance["next_renewal"]) == (
+        100_000,
+        0,
+        "2027-03-31",
+    )
+
+
+async def test_the_charges_endpoint_keeps_one_row_per_activation_line(billing, http):
+    account_id = await billing.customer()
+    scheduled = charge_scheduled(account_id, date(2027, 2, 10), (USERS, 2))
+    await billing.deliver(scheduled)
+    [charge] = (await http.get(f"/accounts/{account_id}/charges")).json()["charges"]
+    assert (charge["activation_id"], charge["line"], charge["status"]) == (
+        str(scheduled.payload.activation_id),
+        1,
+        "pending_renewal",
+    )
+
+
+async def test_an_account_limited_token_reads_only_its_account(http):
+    limited = {"Authorization": "Bearer erp-ferreteria"}
+    assert (await http.get("/accounts/acc-ferreteria-rojas/balance", headers=limited)).status_code == 200
+    assert (await http.get("/accounts/acc-panaderia-soto/balance", headers=limited)).status_code == 403
+
+
+async def test_the_operator_renews_a_date_through_the_admin_endpoint(billing, http):
+    await billing.deliver(uf_published(date(2027, 2, 28), "39200.00"))
+    account_id = await billing.customer()
+    response = await http.post("/admin/renewals", json={"date": "2027-02-28"})
+    assert response.status_code == 200
+    [issued] = [i for i in response.json()["invoices"] if i["account_id"] == account_id]
+    assert (issued["period_start"], issued["status"]) == ("2027-02-28", "pending")
+    assert (await http.post("/admin/renewals", json={"date": "2027-02-28"})).json()["invoices"] == []
+    assert len(payloads(await billing.fresh(), "InvoiceIssued")) == 1
+
+
+async def test_the_admin_endpoint_needs_a_token_for_every_account_and_a_date(http):
+    limited = {"Authorization": "Bearer erp-ferreteria"}
+    assert (
+        await http.post("/admin/renewals", json={"date": "2027-02-28"}, headers={"Authorization": ""})
+    ).status_code == 401
+    assert (await http.post("/admin/renewals", json={"date": "2027-02-28"}, headers=limited)).status_code == 403
+    assert (await http.post("/admin/renewals", json={"date": "28-02-2027"})).status_code == 422
+
+
+async def test_the_operator_command_runs_renewal_for_a_date_on_the_billing_database(billing):
+    await billing.deliver(uf_published(date(2027, 2, 28), "39200.00"))
+    account_id = await billing.customer()
+    url = billing.h.engine.url.render_as_string(hide_password=False)
+    env = {**os.environ, "TIENDA_BILLING_DATABASE_URL": url}
+    command = [sys.executable, "-m", "tienda.billing.renewal", "run", "--date", "2027-02-28"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=True)
+    assert account_id in result.stdout
+    assert "1 renewal invoice(s) for 2027-02-28" in result.stderr
+    [invoice] = await billing.rows("invoices", account_id=account_id)
+    assert (invoice["period_start"], invoice["total_clp"]) == (date(2027, 2, 28), 116_620)
+    assert len(payloads(await billing.fresh(), "InvoiceIssued")) == 1

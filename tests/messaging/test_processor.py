@@ -7,6 +7,7 @@ from sqlalchemy.exc import OperationalError
 
 from tests.harness import Harness, harness
 from tests.samples import account, activation_requested, as_dict
+from tienda.messaging.dead_letters import redact_card_numbers
 from tienda.messaging.errors import is_transient
 from tienda.messaging.processor import Outcome
 from tienda.store.bootstrap import definition
@@ -113,3 +114,19 @@ def test_a_postgres_shutdown_is_transient_by_its_sqlstate():
     wrapped = RuntimeError("terminating connection due to administrator command")
     wrapped.__cause__ = AdminShutdown()
     assert is_transient(wrapped)
+
+
+async def test_a_card_number_never_reaches_the_dead_letter_topic(store):
+    document = as_dict(activation_requested(account()))
+    document["payload"]["note"] = "mi tarjeta es 4111 1111 1111 1111, cobren ahí"
+    document["payload"]["payment_mode"] = "tarjeta"
+    await store.deliver(json.dumps(document).encode(), key=document["account_id"].encode())
+    [sent] = [s for s in store.publisher.sent if s.topic.startswith("tienda.deadletter")]
+    assert b"4111 1111 1111 1111" not in sent.value
+    assert b"**** **** **** 1111" in sent.value
+    assert "card numbers masked" in sent.headers["x-tienda-redacted"]
+
+
+def test_redaction_leaves_ordinary_numbers_alone():
+    value = b'{"amount_clp": 35700, "rut": "76.086.428-5", "request_id": "20261125000001"}'
+    assert redact_card_numbers(value) == (value, False)

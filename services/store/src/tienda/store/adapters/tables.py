@@ -1,11 +1,65 @@
-"""The store's own database: activations, their lines, entitlements; plus the messaging tables."""
+"""The store's own database: catalog versions, account plans, entitlements, activations,
+reductions; plus the messaging tables."""
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, MetaData, Numeric, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from tienda.messaging.tables import MessagingTables
 
 metadata = MetaData()
 messaging = MessagingTables(metadata)
+
+catalog_versions = Table(
+    "catalog_versions",
+    metadata,
+    Column("version", String(40), primary_key=True),
+    Column("effective_from", Date, nullable=False, unique=True),
+    Column("description", Text, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(300), nullable=False),
+)
+
+catalog_items = Table(
+    "catalog_items",
+    metadata,
+    Column("version", ForeignKey("catalog_versions.version"), primary_key=True),
+    Column("sku", String(40), primary_key=True),
+    Column("description", String(200), nullable=False),
+    Column("resource", String(60), nullable=False),
+    Column("unit_price_uf", Numeric(16, 4), nullable=False),
+    Column("min_quantity", Integer, nullable=False),
+    Column("max_quantity", Integer, nullable=False),
+    Column("units_per_quantity", Integer, nullable=False),
+    Column("requires", JSON, nullable=False),
+    Column("plans", JSON, nullable=False),
+)
+
+account_plans = Table(
+    "account_plans",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("plan_code", String(40), nullable=False),
+    Column("plan_name", String(200), nullable=False),
+    Column("billing_cycle", String(20), nullable=False),
+    Column("renewal_anchor", Date, nullable=False),
+    Column("plan_price_uf", Numeric(16, 4), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("suspended_reason", String(500), nullable=True),
+    Column("revision", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
 
 activations = Table(
     "activations",
@@ -39,5 +93,37 @@ entitlements = Table(
     metadata,
     Column("account_id", String(64), primary_key=True),
     Column("resource", String(60), primary_key=True),
+    Column("quantity", Integer, nullable=False),  # usable today: included + purchased (a module counts once)
+    Column("included", Integer, nullable=False, server_default="0"),
+    Column("purchased", Integer, nullable=False, server_default="0"),
+)
+
+reductions = Table(
+    "reductions",
+    metadata,
+    Column("reduction_id", String(36), primary_key=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("request_id", String(64), nullable=False),
+    Column("requested_by_user_id", String(64), nullable=False),
+    Column("requested_by_name", String(200), nullable=False),
+    Column("requested_by_email", String(320), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("status", String(20), nullable=False),  # scheduled, applied
+    Column("applied_at", DateTime(timezone=True), nullable=True),
+    Column("applied_by_event_id", String(36), nullable=True),
+    UniqueConstraint("account_id", "request_id", name="uq_reduction_request"),
+)
+
+reduction_lines = Table(
+    "reduction_lines",
+    metadata,
+    Column("reduction_id", ForeignKey("reductions.reduction_id"), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("sku", String(40), nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("resource", String(60), nullable=False),
     Column("quantity", Integer, nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("unit_price_uf", Numeric(16, 4), nullable=False),
 )

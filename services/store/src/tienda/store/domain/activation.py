@@ -1,10 +1,15 @@
-"""The all-or-nothing decision on a cart: every line is valid, or nothing is activated."""
+"""The all-or-nothing decision on a cart: every line is valid, or nothing is activated.
 
-from collections.abc import Mapping, Sequence
+Every line is checked and every failure reported, so the customer fixes the cart once.
+"""
+
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tienda.store.domain.catalog import Product
+from tienda.store.domain.catalog import Catalog, Product
+from tienda.store.domain.plan import Account
+from tienda.store.domain.refusals import Reason, Refusal, repeated_skus, unknown_account
 
 
 @dataclass(frozen=True)
@@ -24,16 +29,6 @@ class ActivatedItem:
 
 
 @dataclass(frozen=True)
-class Refusal:
-    """Why one line (``line`` from 1) or the whole cart (``line`` None) cannot be activated."""
-
-    line: int | None
-    sku: str | None
-    code: str
-    message: str
-
-
-@dataclass(frozen=True)
 class Decision:
     activated: tuple[ActivatedItem, ...]
     refusals: tuple[Refusal, ...]
@@ -43,72 +38,16 @@ class Decision:
         return not self.refusals
 
 
-def decide(cart: Sequence[CartItem], catalog: Mapping[str, Product], entitlements: Mapping[str, int]) -> Decision:
-    """Check every line against the catalog and the account's entitlements."""
-    refusals = [
-        refusal
-        for line, item in enumerate(cart, start=1)
-        for refusal in _check(line, item, cart, catalog, entitlements)
+def decide(cart: Sequence[CartItem], catalog: Catalog, account: Account | None) -> Decision:
+    """Check the account and every line against the catalog in force and the account's entitlements."""
+    refusals = _account_refusals(account)
+    refusals += [
+        refusal for line, item in enumerate(cart, start=1) for refusal in _check(line, item, cart, catalog, account)
     ]
-    refusals += _repeated_skus(cart)
+    refusals += repeated_skus([item.sku for item in cart])
     if refusals:
-        return Decision((), tuple(refusals))
+        return Decision((), tuple(sorted(refusals, key=lambda r: r.line or 0)))
     return Decision(tuple(ActivatedItem(catalog[item.sku], item.quantity) for item in cart), ())
-
-
-def _check(
-    line: int, item: CartItem, cart: Sequence[CartItem], catalog: Mapping[str, Product], entitlements: Mapping[str, int]
-) -> list[Refusal]:
-    product = catalog.get(item.sku)
-    if product is None:
-        return [Refusal(line, item.sku, "unknown_sku", f"{item.sku} is not in the catalog.")]
-    refusals = []
-    if not product.min_quantity <= item.quantity <= product.max_quantity:
-        refusals.append(
-            Refusal(
-                line,
-                item.sku,
-                "quantity_out_of_bounds",
-                f"{product.description}: quantity {item.quantity} is outside "
-                f"{product.min_quantity} to {product.max_quantity}.",
-            )
-        )
-    if product.is_module and entitlements.get(product.resource, 0) > 0:
-        refusals.append(
-            Refusal(
-                line, item.sku, "module_already_active", f"{product.description} is already active on this account."
-            )
-        )
-    in_cart = {other.sku for other in cart}
-    for needed in product.requires:
-        needed_resource = catalog[needed].resource if needed in catalog else needed
-        if needed not in in_cart and entitlements.get(needed_resource, 0) == 0:
-            refusals.append(
-                Refusal(
-                    line,
-                    item.sku,
-                    "missing_dependency",
-                    f"{product.description} needs {needed}, which is neither active nor in the cart.",
-                )
-            )
-    return refusals
-
-
-def _repeated_skus(cart: Sequence[CartItem]) -> list[Refusal]:
-    seen: set[str] = set()
-    refusals = []
-    for line, item in enumerate(cart, start=1):
-        if item.sku in seen:
-            refusals.append(
-                Refusal(
-                    line,
-                    item.sku,
-                    "repeated_sku",
-                    f"{item.sku} appears twice in the cart; put the total quantity on one line.",
-                )
-            )
-        seen.add(item.sku)
-    return refusals
 
 
 def granted(items: Sequence[ActivatedItem]) -> dict[str, int]:
@@ -118,3 +57,61 @@ def granted(items: Sequence[ActivatedItem]) -> dict[str, int]:
         resource = item.product.resource
         added[resource] = added.get(resource, 0) + item.quantity * item.product.units_per_quantity
     return added
+
+
+def _account_refusals(account: Account | None) -> list[Refusal]:
+    if account is None:
+        return [unknown_account()]
+    if account.suspended:
+        reason = f" ({account.suspended_reason})" if account.suspended_reason else ""
+        message = f"This account is suspended{reason}; it can buy again once reinstated."
+        return [Refusal(None, None, Reason.ACCOUNT_SUSPENDED, message)]
+    return []
+
+
+def _check(
+    line: int, item: CartItem, cart: Sequence[CartItem], catalog: Catalog, account: Account | None
+) -> list[Refusal]:
+    product = catalog.get(item.sku)
+    if product is None:
+        return [Refusal(line, item.sku, Reason.UNKNOWN_SKU, f"{item.sku} is not in the catalog.")]
+    refusals = []
+    if not product.min_quantity <= item.quantity <= product.max_quantity:
+        message = (
+            f"{product.description}: quantity {item.quantity} is outside "
+            f"{product.min_quantity} to {product.max_quantity}."
+        )
+        refusals.append(Refusal(line, item.sku, Reason.QUANTITY_OUT_OF_BOUNDS, message))
+    if account is not None:
+        refusals += _against_account(line, product, cart, catalog, account)
+    return refusals
+
+
+def _against_account(
+    line: int, product: Product, cart: Sequence[CartItem], catalog: Catalog, account: Account
+) -> list[Refusal]:
+    refusals = []
+    if not product.sold_to(account.plan.code):
+        message = f"{product.description} is not sold to the {account.plan.name} plan."
+        refusals.append(Refusal(line, product.sku, Reason.NOT_SOLD_TO_PLAN, message))
+    if product.is_module and account.quantity(product.resource):
+        leaving = (
+            " (its removal at the next renewal is already scheduled)"
+            if account.scheduled_removal(product.resource)
+            else ""
+        )
+        message = f"{product.description} is already active on this account{leaving}."
+        refusals.append(Refusal(line, product.sku, Reason.MODULE_ALREADY_ACTIVE, message))
+    in_cart = {other.sku for other in cart}
+    for needed in product.requires:
+        if needed in in_cart:
+            continue
+        resource = catalog[needed].resource if needed in catalog else needed
+        if not account.quantity(resource):
+            message = f"{product.description} needs {needed}, which is neither active nor in the cart."
+        elif not account.at_next_renewal(resource):
+            message = f"{product.description} needs {needed}, whose removal at the next renewal is scheduled."
+        else:
+            continue
+        refusals.append(Refusal(line, product.sku, Reason.MISSING_DEPENDENCY, message))
+    return refusals

@@ -1,96 +1,108 @@
-"""The store's use cases, one handler per message type it consumes."""
+"""The store's use cases, one handler per message type it consumes.
+
+Every handler that changes an account's plan view publishes a PlanSnapshot after its
+other messages, in the same transaction. Handlers of one account serialize on its
+``account_plans`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite writers already
+queue) before they look for an earlier request with the same id, so two instances during
+a rebalance neither interleave on one account nor both activate one request.
+"""
 
 from datetime import UTC, date, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from tienda.contracts.envelope import Envelope
+from tienda.contracts.envelope import Envelope, EnvelopeHeader
 from tienda.contracts.messages.activation import (
     ActivationCompleted,
     ActivationRejected,
     ActivationRequested,
     ChargeScheduled,
-    Entitlement,
     PricedLine,
     RejectedLine,
 )
+from tienda.contracts.messages.plans import AccountReinstated, AccountSuspended, PlanContracted
+from tienda.contracts.messages.store import ReductionRejected, ReductionRequested, ReductionScheduled
+from tienda.messaging.errors import UnresolvableReference
 from tienda.messaging.processor import Handler
 from tienda.messaging.unit_of_work import UnitOfWork
 from tienda.store.adapters import repository
 from tienda.store.domain.activation import ActivatedItem, CartItem, Decision, decide, granted
-from tienda.store.domain.catalog import CATALOG
+from tienda.store.domain.plan import Account, Plan, Reduction, baseline
+from tienda.store.domain.reduction import ReductionDecision, decide_reduction
+from tienda.store.domain.refusals import Refusal
+from tienda.store.service_layer.views import entitlement_list, plan_snapshot, reduced_line
 
 CHILE = ZoneInfo("America/Santiago")
 
 
 def business_date(moment: datetime) -> date:
-    """The calendar day in Chile of a moment: activations take effect on it."""
+    """The calendar day in Chile of a moment: activations take effect on it, at that day's catalog prices."""
     return moment.astimezone(CHILE).date()
+
+
+# --------------------------------------------------------------------------- activation
 
 
 async def activate_resources(envelope: Envelope[ActivationRequested], uow: UnitOfWork) -> None:
     """Activate the whole cart at once, or nothing; the same request id activates once."""
     request, account_id = envelope.payload, envelope.account_id
+    account = await repository.load_account(uow.session, account_id, lock=True)
     if await repository.activation_of_request(uow.session, account_id, request.request_id):
         return
-    before = await repository.entitlements_of(uow.session, account_id)
-    decision = decide([CartItem(line.sku, line.quantity) for line in request.lines], CATALOG, before)
-    if decision.accepted:
-        await _activate(envelope, uow, decision, before)
+    effective = business_date(envelope.occurred_at)
+    catalog = await repository.catalog_on(uow.session, effective)
+    decision = decide([CartItem(line.sku, line.quantity) for line in request.lines], catalog, account)
+    if decision.accepted and account is not None:
+        await _activate(envelope, uow, decision, account, effective)
     else:
-        await _reject(envelope, uow, decision)
+        await _reject_cart(envelope, uow, decision.refusals)
 
 
 async def _activate(
-    envelope: Envelope[ActivationRequested], uow: UnitOfWork, decision: Decision, before: dict[str, int]
+    envelope: Envelope[ActivationRequested], uow: UnitOfWork, decision: Decision, account: Account, effective: date
 ) -> None:
-    request, account_id = envelope.payload, envelope.account_id
-    activation_id, effective = uuid4(), business_date(envelope.occurred_at)
-    after = dict(before)
-    for resource, added in granted(decision.activated).items():
-        after[resource] = after.get(resource, 0) + added
+    request, now = envelope.payload, datetime.now(UTC)
+    activation_id = uuid4()
+    account.grant(granted(decision.activated))
+    account.revision += 1
     await repository.add_activation(
         uow.session,
         repository.NewActivation(
             str(activation_id),
-            account_id,
+            account.account_id,
             request.request_id,
             request.payment_mode.value,
             effective,
             request.requested_by.model_dump(),
             str(envelope.event_id),
-            datetime.now(UTC),
+            now,
             decision.activated,
         ),
     )
-    await repository.save_entitlements(uow.session, account_id, before, after)
-    lines = [_priced(item) for item in decision.activated]
+    await repository.save_account(uow.session, account, now, new=False)
     common = {
         "activation_id": activation_id,
         "request_id": request.request_id,
         "requested_by": request.requested_by,
         "payment_mode": request.payment_mode,
         "effective_date": effective,
-        "lines": lines,
+        "lines": [_priced(item) for item in decision.activated],
     }
+    entitlements = entitlement_list(account.quantities())
     await uow.emit(
-        ActivationCompleted(
-            **common, entitlements=[Entitlement(resource=r, quantity=q) for r, q in sorted(after.items())]
-        ),
-        account_id=account_id,
-        cause=envelope,
+        ActivationCompleted(**common, entitlements=entitlements), account_id=account.account_id, cause=envelope
     )
-    await uow.emit(ChargeScheduled(**common), account_id=account_id, cause=envelope)
+    await uow.emit(ChargeScheduled(**common), account_id=account.account_id, cause=envelope)
+    await _publish_view(envelope, uow, account)
 
 
-async def _reject(envelope: Envelope[ActivationRequested], uow: UnitOfWork, decision: Decision) -> None:
+async def _reject_cart(envelope: Envelope[ActivationRequested], uow: UnitOfWork, refusals: tuple[Refusal, ...]) -> None:
     request = envelope.payload
-    reasons = [RejectedLine(line=r.line, sku=r.sku, code=r.code, message=r.message) for r in decision.refusals]
-    await uow.emit(
-        ActivationRejected(request_id=request.request_id, requested_by=request.requested_by, reasons=reasons),
-        account_id=envelope.account_id,
-        cause=envelope,
+    rejected = ActivationRejected(
+        request_id=request.request_id, requested_by=request.requested_by, reasons=_reasons(refusals)
     )
+    await uow.emit(rejected, account_id=envelope.account_id, cause=envelope)
+    uow.mark_rejected()
 
 
 def _priced(item: ActivatedItem) -> PricedLine:
@@ -102,4 +114,135 @@ def _priced(item: ActivatedItem) -> PricedLine:
     )
 
 
-HANDLERS: dict[str, Handler] = {ActivationRequested.message_type: activate_resources}
+# --------------------------------------------------------------------------- reduction
+
+
+async def schedule_reduction(envelope: Envelope[ReductionRequested], uow: UnitOfWork) -> None:
+    """Accept a reduction for the next renewal, or refuse it whole; the same request id schedules once."""
+    request, account_id = envelope.payload, envelope.account_id
+    account = await repository.load_account(uow.session, account_id, lock=True)
+    if await repository.reduction_of_request(uow.session, account_id, request.request_id):
+        return
+    day = business_date(envelope.occurred_at)
+    lines = [CartItem(line.sku, line.quantity) for line in request.lines]
+    products = await repository.products_as_last_sold(uow.session, {line.sku for line in lines}, day)
+    in_force = await repository.catalog_on(uow.session, day)
+    bought = await repository.sku_quantities_left(uow.session, account_id)
+    decision = decide_reduction(lines, products, in_force, account, bought)
+    if decision.accepted and account is not None:
+        await _schedule(envelope, uow, decision, account, day)
+    else:
+        await _reject_reduction(envelope, uow, decision.refusals)
+
+
+async def _schedule(
+    envelope: Envelope[ReductionRequested], uow: UnitOfWork, decision: ReductionDecision, account: Account, day: date
+) -> None:
+    request = envelope.payload
+    reduction = Reduction(
+        str(uuid4()), request.request_id, request.requested_by.model_dump(), envelope.occurred_at, decision.items
+    )
+    account.schedule(reduction)
+    account.revision += 1
+    await repository.add_reduction(uow.session, account.account_id, reduction, str(envelope.event_id))
+    await repository.save_revision(uow.session, account, datetime.now(UTC))
+    scheduled = ReductionScheduled(
+        reduction_id=UUID(reduction.reduction_id),
+        request_id=request.request_id,
+        requested_by=request.requested_by,
+        requested_on=day,
+        lines=[reduced_line(item) for item in decision.items],
+        entitlements_after=entitlement_list(account.quantities_at_next_renewal()),
+    )
+    await uow.emit(scheduled, account_id=account.account_id, cause=envelope)
+    await _publish_view(envelope, uow, account)
+
+
+async def _reject_reduction(
+    envelope: Envelope[ReductionRequested], uow: UnitOfWork, refusals: tuple[Refusal, ...]
+) -> None:
+    request = envelope.payload
+    rejected = ReductionRejected(
+        request_id=request.request_id, requested_by=request.requested_by, reasons=_reasons(refusals)
+    )
+    await uow.emit(rejected, account_id=envelope.account_id, cause=envelope)
+    uow.mark_rejected()
+
+
+# --------------------------------------------------------------------------- plans
+
+
+async def contract_plan(envelope: Envelope[PlanContracted], uow: UnitOfWork) -> None:
+    """A new baseline for the account. Reductions requested before it take effect now (a renewal
+    or a plan change restates the plan); what was bought in the store stays."""
+    contracted, now = envelope.payload, datetime.now(UTC)
+    plan = Plan(
+        contracted.plan_code,
+        contracted.plan_name,
+        contracted.billing_cycle.value,
+        contracted.renewal_anchor,
+        contracted.plan_price_uf,
+    )
+    included = baseline(((e.resource, e.quantity) for e in contracted.included), contracted.modules)
+    account = await repository.load_account(uow.session, envelope.account_id, lock=True)
+    if account is None:
+        account = await repository.new_account(uow.session, envelope.account_id, plan)
+        account.contract(plan, included)
+        account.revision = 1
+        await repository.save_account(uow.session, account, now, new=True)
+    else:
+        applied = account.renew(envelope.occurred_at)
+        account.contract(plan, included)
+        account.revision += 1
+        await repository.mark_applied(uow.session, applied, now, str(envelope.event_id))
+        await repository.save_account(uow.session, account, now, new=False)
+    await _publish_view(envelope, uow, account)
+
+
+async def suspend_account(envelope: Envelope[AccountSuspended], uow: UnitOfWork) -> None:
+    account = await _known_account(envelope, uow)
+    if account.suspend(envelope.payload.reason):
+        await _changed_status(envelope, uow, account)
+
+
+async def reinstate_account(envelope: Envelope[AccountReinstated], uow: UnitOfWork) -> None:
+    account = await _known_account(envelope, uow)
+    if account.reinstate():
+        await _changed_status(envelope, uow, account)
+
+
+async def _known_account(envelope: EnvelopeHeader, uow: UnitOfWork) -> Account:
+    """Suspension and reinstatement travel on the plans topic after the plan, in order: an
+    account without a plan there never contracted one."""
+    account = await repository.load_account(uow.session, envelope.account_id, lock=True)
+    if account is None:
+        raise UnresolvableReference(f"{envelope.type} for account {envelope.account_id}, which never contracted a plan")
+    return account
+
+
+async def _changed_status(envelope: EnvelopeHeader, uow: UnitOfWork, account: Account) -> None:
+    now = datetime.now(UTC)
+    account.revision += 1
+    await repository.save_account(uow.session, account, now, new=False)
+    await _publish_view(envelope, uow, account)
+
+
+# --------------------------------------------------------------------------- shared
+
+
+async def _publish_view(envelope: EnvelopeHeader, uow: UnitOfWork, account: Account) -> None:
+    snapshot = await plan_snapshot(uow.session, account)
+    await uow.emit(snapshot, account_id=account.account_id, cause=envelope)
+
+
+def _reasons(refusals: tuple[Refusal, ...]) -> list[RejectedLine]:
+    return [RejectedLine(line=r.line, sku=r.sku, code=r.code.value, message=r.message) for r in refusals]
+
+
+HANDLERS: dict[str, Handler] = {
+    ActivationRequested.message_type: activate_resources,
+    ReductionRequested.message_type: schedule_reduction,
+    PlanContracted.message_type: contract_plan,
+    AccountSuspended.message_type: suspend_account,
+    AccountReinstated.message_type: reinstate_account,
+}

@@ -1,0 +1,142 @@
+"""The plan view of "Cuenta y Facturación": served by GET /accounts/{id}/plan and published
+as PlanSnapshot on the compacted topic after every change of the account's plan view."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tienda.contracts.messages.activation import Entitlement, PricedLine
+from tienda.contracts.messages.plans import BillingCycle
+from tienda.contracts.messages.store import (
+    AccountStatus,
+    ActivationRecord,
+    PendingReduction,
+    PlanCounts,
+    PlanSnapshot,
+    PlanSummary,
+    ReducedLine,
+    ResourceHolding,
+)
+from tienda.contracts.types import PaymentMode, Person
+from tienda.store.adapters import repository
+from tienda.store.domain.plan import DTE_MONTHLY, LEGAL_ENTITIES, PAYROLL_WORKERS, USERS, Account, ReducedItem
+
+SNAPSHOT_HISTORY = 20
+NO_COUNTS = PlanCounts(users=0, legal_entities=0, payroll_workers=0, dte_monthly=0)
+
+
+async def plan_snapshot(
+    session: AsyncSession, account: Account, history_limit: int | None = SNAPSHOT_HISTORY
+) -> PlanSnapshot:
+    """The account's plan view now, with its latest activations (all of them when ``history_limit`` is None)."""
+    history = await repository.activation_history(session, account.account_id, history_limit)
+    total = len(history)
+    if history_limit is not None and total >= history_limit:
+        total = await repository.activation_count(session, account.account_id)
+    return PlanSnapshot(
+        revision=max(account.revision, 1),
+        as_of=datetime.now(UTC),
+        plan=_summary(account),
+        features=account.features(),
+        counts=PlanCounts(
+            users=account.quantity(USERS),
+            legal_entities=account.quantity(LEGAL_ENTITIES),
+            payroll_workers=account.quantity(PAYROLL_WORKERS),
+            dte_monthly=account.quantity(DTE_MONTHLY),
+        ),
+        resources=[
+            ResourceHolding(
+                resource=resource,
+                included=holding.included,
+                purchased=holding.purchased,
+                quantity=holding.total(),
+                scheduled_removal=account.scheduled_removal(resource),
+                at_next_renewal=account.at_next_renewal(resource),
+            )
+            for resource, holding in sorted(account.holdings.items())
+        ],
+        pending_reductions=[
+            PendingReduction(
+                reduction_id=reduction.reduction_id,
+                request_id=reduction.request_id,
+                requested_by=Person.model_validate(reduction.requested_by),
+                requested_at=reduction.requested_at,
+                lines=[reduced_line(item) for item in reduction.items],
+            )
+            for reduction in account.pending
+        ],
+        activations=[_record(entry) for entry in history],
+        activations_total=total,
+    )
+
+
+async def plan_view(session: AsyncSession, account_id: str) -> dict[str, Any]:
+    """The body of GET /accounts/{id}/plan: the snapshot with the full history, and entitlements by resource."""
+    account = await repository.load_account(session, account_id)
+    if account is None:
+        return {
+            "account_id": account_id,
+            "plan": None,
+            "features": [],
+            "counts": NO_COUNTS.model_dump(mode="json"),
+            "entitlements": await repository.entitlements_of(session, account_id),
+            "resources": [],
+            "pending_reductions": [],
+            "activations": await repository.activation_history(session, account_id),
+            "revision": 0,
+        }
+    snapshot = await plan_snapshot(session, account, history_limit=None)
+    body = snapshot.model_dump(mode="json", exclude={"as_of", "activations_total"})
+    return {"account_id": account_id, **body, "entitlements": account.quantities()}
+
+
+def entitlement_list(quantities: dict[str, int]) -> list[Entitlement]:
+    return [Entitlement(resource=resource, quantity=quantity) for resource, quantity in sorted(quantities.items())]
+
+
+def reduced_line(item: ReducedItem) -> ReducedLine:
+    return ReducedLine(
+        sku=item.sku,
+        description=item.description,
+        resource=item.resource,
+        quantity=item.quantity,
+        units=item.units,
+        unit_price_uf=item.unit_price_uf,
+    )
+
+
+def _record(entry: dict[str, Any]) -> ActivationRecord:
+    """A history entry read back from the store's own tables, validated when it was written:
+    built without validating it again (e-mail validation alone doubled the cost of a snapshot)."""
+    return ActivationRecord.model_construct(
+        activation_id=UUID(entry["activation_id"]),
+        request_id=entry["request_id"],
+        requested_by=Person.model_construct(**entry["requested_by"]),
+        payment_mode=PaymentMode(entry["payment_mode"]),
+        effective_date=date.fromisoformat(entry["effective_date"]),
+        activated_at=datetime.fromisoformat(entry["activated_at"]),
+        lines=[
+            PricedLine.model_construct(
+                sku=line["sku"],
+                description=line["description"],
+                quantity=line["quantity"],
+                unit_price_uf=Decimal(line["unit_price_uf"]),
+            )
+            for line in entry["lines"]
+        ],
+    )
+
+
+def _summary(account: Account) -> PlanSummary:
+    return PlanSummary(
+        code=account.plan.code,
+        name=account.plan.name,
+        billing_cycle=BillingCycle(account.plan.billing_cycle),
+        renewal_anchor=account.plan.renewal_anchor,
+        price_uf=account.plan.price_uf,
+        status=AccountStatus(account.status.value),
+        suspended_reason=account.suspended_reason,
+    )

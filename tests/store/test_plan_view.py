@@ -1,0 +1,105 @@
+"""GET /accounts/{id}/plan: what "Cuenta y Facturación" shows of the plan, read from the store's database."""
+
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from tests.samples import account, activation_requested
+from tests.samples_store import plan_contracted, reduction_requested
+from tests.store.conftest import fresh, of_type
+from tienda.contracts.types import Person
+from tienda.messaging.database import session_factory
+from tienda.messaging.http import TokenRing, health_app
+from tienda.store.entrypoints.http import routes
+
+TOKENS = TokenRing({"cuenta-y-facturacion": ["*"], "solo-otra": ["acc-otra"]})
+MATIAS = Person(user_id="u-matias", name="Matías Fuentes", email="matias.fuentes@bodega-los-andes.cl")
+
+
+@pytest.fixture
+async def http(store):
+    runtime = SimpleNamespace(sessions=session_factory(store.engine))
+    app = health_app("store", {}, routes(runtime, TOKENS))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://store") as client:
+        yield client
+
+
+async def plan(http, account_id, token="cuenta-y-facturacion"):
+    response = await http.get(f"/accounts/{account_id}/plan", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_the_plan_view_shows_plan_features_counts_pending_reductions_and_history(store, http):
+    account_id = account()
+    await store.deliver(
+        plan_contracted(
+            account_id,
+            "PYME-PLUS",
+            included={"users": 5, "dte_monthly": 300, "legal_entities": 1},
+            modules=["module:inventory"],
+        )
+    )
+    await store.deliver(activation_requested(account_id, ("USR-EXTRA", 3), ("TRB-EXTRA", 25), request_id="cart-1"))
+    await store.deliver(activation_requested(account_id, ("MOD-BI", 1), ("RSO-EXTRA", 1), request_id="cart-2"))
+    await store.deliver(reduction_requested(account_id, ("USR-EXTRA", 1), request_id="red-1", requested_by=MATIAS))
+    *_, snapshot = await fresh(store)
+    view = await plan(http, account_id)
+
+    assert view["account_id"] == account_id
+    assert (view["plan"]["code"], view["plan"]["name"], view["plan"]["status"]) == ("PYME-PLUS", "Pyme Plus", "active")
+    assert view["features"] == ["module:bi", "module:inventory"]
+    assert view["counts"] == {"users": 8, "legal_entities": 2, "payroll_workers": 25, "dte_monthly": 300}
+    assert view["entitlements"] == {
+        "dte_monthly": 300,
+        "legal_entities": 2,
+        "module:bi": 1,
+        "module:inventory": 1,
+        "payroll_workers": 25,
+        "users": 8,
+    }
+    [pending] = view["pending_reductions"]
+    assert (pending["request_id"], pending["requested_by"]["name"], pending["takes_effect"]) == (
+        "red-1",
+        "Matías Fuentes",
+        "next_renewal",
+    )
+    users = next(r for r in view["resources"] if r["resource"] == "users")
+    assert (users["included"], users["purchased"], users["scheduled_removal"], users["at_next_renewal"]) == (5, 3, 1, 7)
+    assert [a["request_id"] for a in view["activations"]] == ["cart-2", "cart-1"]
+    newest = view["activations"][0]
+    assert newest["requested_by"] == {
+        "user_id": "u-camila",
+        "name": "Camila Rojas",
+        "email": "camila.rojas@ferreteria-rojas.cl",
+    }
+    assert newest["activated_at"]
+    assert [(line["sku"], line["quantity"], line["unit_price_uf"]) for line in newest["lines"]] == [
+        ("MOD-BI", 1, "2.0000"),
+        ("RSO-EXTRA", 1, "1.2000"),
+    ]
+    assert view["revision"] == snapshot["payload"]["revision"] == 4
+    assert {key: view[key] for key in ("plan", "features", "counts", "resources", "pending_reductions")} == {
+        key: snapshot["payload"][key] for key in ("plan", "features", "counts", "resources", "pending_reductions")
+    }
+
+
+async def test_the_snapshot_carries_the_latest_twenty_activations_and_the_total(store, customer, http):
+    for n in range(22):
+        await store.deliver(activation_requested(customer, ("TRB-EXTRA", 1), request_id=f"cart-{n:02d}"))
+    snapshot = of_type(await fresh(store), "PlanSnapshot")[-1]["payload"]
+    assert (len(snapshot["activations"]), snapshot["activations_total"]) == (20, 22)
+    assert snapshot["activations"][0]["request_id"] == "cart-21"
+    assert snapshot["counts"]["payroll_workers"] == 22
+    assert len((await plan(http, customer))["activations"]) == 22
+
+
+async def test_an_account_without_a_plan_has_an_empty_view(store, http):
+    view = await plan(http, "acc-sin-plan")
+    assert (view["plan"], view["entitlements"], view["activations"], view["revision"]) == (None, {}, [], 0)
+
+
+async def test_the_plan_view_needs_a_token_for_the_account(http):
+    assert (await http.get("/accounts/acc-1/plan")).status_code == 401
+    assert (await http.get("/accounts/acc-1/plan", headers={"Authorization": "Bearer solo-otra"})).status_code == 403

@@ -1,0 +1,60 @@
+"""One trace follows a cart from the store to billing; log lines carry the flow's ids."""
+
+import json
+import logging
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tests.harness import harness
+from tests.samples import account, activation_requested
+from tests.samples_store import plan_contracted
+from tienda.billing.bootstrap import definition as billing
+from tienda.messaging.codec import decode
+from tienda.messaging.logs import JsonFormatter
+from tienda.messaging.records import Record
+from tienda.messaging.tracing import processing
+from tienda.store.bootstrap import definition as store
+
+EXPORTER = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tracer_provider():
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
+    trace.set_tracer_provider(provider)
+
+
+async def test_the_charge_billing_records_is_in_the_trace_of_the_cart(engine):
+    EXPORTER.clear()
+    cart = activation_requested(account(), ("USR-EXTRA", 2))
+    store_side = await harness(store(), engine)
+    await store_side.deliver(plan_contracted(cart.account_id))
+    await store_side.deliver(cart)
+    emitted = await store_side.relay()
+    charge = next(message for message in emitted if message["type"] == "ChargeScheduled")
+    assert charge["trace_parent"]
+
+    billing_side = await harness(billing(), engine)
+    await billing_side.deliver(decode(json.dumps(charge).encode()))
+    spans = {span.name: span for span in EXPORTER.get_finished_spans()}
+    cart_span, charge_span = spans["store process ActivationRequested"], spans["billing process ChargeScheduled"]
+    assert cart_span.context.trace_id == cart.correlation_id.int
+    assert charge_span.context.trace_id == cart_span.context.trace_id
+    assert charge_span.parent.span_id == cart_span.context.span_id
+
+
+def test_log_lines_while_handling_a_message_carry_its_ids():
+    cart = activation_requested("acc-ferreteria", ("USR-EXTRA", 1))
+    formatter = JsonFormatter("store")
+    with processing("store", cart, Record("tienda.activations.requested", 0, 7, None, None)):
+        line = json.loads(formatter.format(logging.LogRecord("x", logging.INFO, "", 0, "activating", (), None)))
+    assert (line["correlation_id"], line["event_id"], line["account_id"]) == (
+        str(cart.correlation_id),
+        str(cart.event_id),
+        "acc-ferreteria",
+    )

@@ -41,6 +41,14 @@ class Harness:
             message = encode(message)
         return await self.processor.process(Record(topic, 0, next(_offsets), key, message))
 
+    async def deliver_batch(self, messages: list[Envelope[Any] | bytes], topic: str = "tienda.test") -> list[Outcome]:
+        records = []
+        for message in messages:
+            key = message.account_id.encode() if isinstance(message, Envelope) else None
+            value = encode(message) if isinstance(message, Envelope) else message
+            records.append(Record(topic, 0, next(_offsets), key, value))
+        return await self.processor.process_batch(records)
+
     async def relay(self) -> list[dict[str, Any]]:
         """Publish the outbox through the fake publisher; the messages sent, decoded."""
         relay = OutboxRelay(self.engine, self.definition.tables, self.publisher, self.counters)

@@ -25,3 +25,10 @@ def test_docker_compose_runs_kafka_postgres_and_the_three_workers_with_their_own
         url = services[name]["environment"][f"TIENDA_{name.upper()}_DATABASE_URL"]
         assert url.endswith(f"/{name}")
         assert services[name]["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+def test_the_readme_names_every_topic_of_the_registry():
+    from tienda.contracts.topics import TOPICS  # noqa: PLC0415
+
+    readme = (ROOT / "README.md").read_text()
+    assert [topic.name for topic in TOPICS if f"`{topic.name}`" not in readme] == []

@@ -23,8 +23,9 @@ def start_workers(bootstrap_servers: str, data_dir: Path, database_urls: dict[st
     workers = Workers()
     for service in SERVICES:
         url = (database_urls or {}).get(service) or f"sqlite+aiosqlite:///{data_dir / service}.db"
-        env = worker_env(service, bootstrap_servers, url, api_tokens=f'{{"{TOKEN}": ["*"]}}', log_json="false",
-                         heartbeat_seconds="2")
+        env = worker_env(
+            service, bootstrap_servers, url, api_tokens=f'{{"{TOKEN}": ["*"]}}', log_json="false", heartbeat_seconds="2"
+        )
         workers[service] = WorkerProcess(service, env, data_dir / f"{service}.log")
     try:
         for worker in workers.values():

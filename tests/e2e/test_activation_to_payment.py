@@ -7,16 +7,30 @@ import pytest
 
 from tests.kafka_client import TopicReader, kcat_publish, publish
 from tests.samples import account, activation_requested, as_dict, payment_received
+from tests.samples_store import plan_contracted, store_knows
 from tests.waiting import eventually
-from tienda.contracts.topics import ACTIVATION_REQUESTS, PAYMENTS_RECEIVED, STORE_EVENTS, dead_letter_topic
+from tienda.contracts.topics import (
+    ACCOUNT_PLANS,
+    ACTIVATION_REQUESTS,
+    PAYMENTS_RECEIVED,
+    STORE_EVENTS,
+    dead_letter_topic,
+)
 from tienda.messaging.codec import encode
 
 pytestmark = pytest.mark.broker
 
 
+async def contract_plan(bootstrap_servers, workers, account_id):
+    """The ERP contracts a plan for the account (with kcat) and the store has it before any cart."""
+    kcat_publish(bootstrap_servers, ACCOUNT_PLANS.name, account_id, encode(plan_contracted(account_id)))
+    await eventually(store_knows(workers, account_id), what="the store knows the account's plan")
+
+
 async def test_a_cart_published_with_kcat_becomes_a_charge_recorded_by_billing(bootstrap_servers, workers):
     account_id = account()
     cart = activation_requested(account_id, ("USR-EXTRA", 3), ("DTE-100", 1))
+    await contract_plan(bootstrap_servers, workers, account_id)
     async with TopicReader(bootstrap_servers, STORE_EVENTS.name) as store_events:
         kcat_publish(bootstrap_servers, ACTIVATION_REQUESTS.name, account_id, encode(cart))
 
@@ -58,6 +72,7 @@ async def test_a_payment_from_the_gateway_appears_in_the_payment_history_once(bo
 
 async def test_bad_input_is_dead_lettered_naming_the_field_and_the_worker_goes_on(bootstrap_servers, workers):
     account_id = account()
+    await contract_plan(bootstrap_servers, workers, account_id)
     missing_field = as_dict(activation_requested(account_id))
     del missing_field["payload"]["requested_by"]["email"]
     kcat_publish(bootstrap_servers, ACTIVATION_REQUESTS.name, account_id, b'{"type": "ActivationRequested", ')

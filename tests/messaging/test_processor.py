@@ -7,6 +7,7 @@ from sqlalchemy.exc import OperationalError
 
 from tests.harness import Harness, harness
 from tests.samples import account, activation_requested, as_dict
+from tests.samples_store import plan_contracted
 from tienda.messaging.dead_letters import redact_card_numbers
 from tienda.messaging.errors import is_transient
 from tienda.messaging.processor import Outcome
@@ -21,15 +22,18 @@ async def store(engine) -> Harness:
 
 async def test_a_message_is_processed_once_and_its_duplicate_has_no_effect(store):
     envelope = activation_requested(account(), ("USR-EXTRA", 3))
+    await store.deliver(plan_contracted(envelope.account_id))
     assert await store.deliver(envelope) is Outcome.PROCESSED
     assert await store.deliver(envelope) is Outcome.DEDUPLICATED
     assert len(await store.rows("activations")) == 1
-    assert (store.counters.processed, store.counters.deduplicated) == (1, 1)
+    assert (store.counters.processed, store.counters.deduplicated) == (2, 1)
 
 
 async def test_invalid_json_is_dead_lettered_with_the_reason_and_the_next_message_goes_on(store):
+    cart = activation_requested(account())
+    await store.deliver(plan_contracted(cart.account_id))
     assert await store.deliver(b'{"event_id": ', key=b"acc-1") is Outcome.DEAD_LETTERED
-    assert await store.deliver(activation_requested(account())) is Outcome.PROCESSED
+    assert await store.deliver(cart) is Outcome.PROCESSED
     [headers] = store.dead_letters()
     assert headers["x-tienda-error-class"] == "PoisonMessage"
     assert "invalid JSON" in headers["x-tienda-error-message"]
@@ -72,7 +76,9 @@ async def test_a_transient_failure_is_retried_and_then_succeeds(store, monkeypat
         await real(envelope, uow)
 
     monkeypatch.setitem(store.definition.handlers, "ActivationRequested", flaky)
-    assert await store.deliver(activation_requested(account())) is Outcome.PROCESSED
+    cart = activation_requested(account())
+    await store.deliver(plan_contracted(cart.account_id))
+    assert await store.deliver(cart) is Outcome.PROCESSED
     assert store.counters.retried == 1
     assert len(await store.rows("activations")) == 1
 

@@ -123,3 +123,13 @@ async def consumer_lag(bootstrap_servers: str, group: str, topic: str) -> int | 
     if not any(tp in committed and committed[tp].offset >= 0 for tp in partitions):
         return None
     return sum(end[tp] - max(committed[tp].offset if tp in committed else 0, 0) for tp in partitions)
+
+
+async def contract_plans(bootstrap_servers: str, store_db: Database, account_ids: list[str]) -> None:
+    """Every account contracts a plan, and the store has them all before any cart is sent."""
+    from tests.samples_store import plans_for, plans_known  # noqa: PLC0415
+    from tests.waiting import eventually  # noqa: PLC0415
+    from tienda.contracts.topics import ACCOUNT_PLANS  # noqa: PLC0415
+
+    await publish_all(bootstrap_servers, ACCOUNT_PLANS.name, plans_for(account_ids))
+    await eventually(lambda: plans_known(store_db, account_ids), timeout=60, what="the store knows every plan")

@@ -4,7 +4,7 @@ exists exactly once; every expected message was published."""
 import pytest
 from sqlalchemy import func, select
 
-from tests.reliability.conftest import postgres_database, publish_all, sqlite_database
+from tests.reliability.conftest import contract_plans, postgres_database, publish_all, sqlite_database
 from tests.reliability.streams import CartStream, outbox_backlog, processed, users_by_account
 from tests.waiting import eventually
 from tienda.billing.adapters.tables import charges
@@ -21,6 +21,7 @@ async def test_a_store_killed_mid_stream_and_restarted_activates_every_cart_exac
     store_db, billing_db = open_database(store_url), open_database(billing_url)
     store = start_worker("store", store_url)
     start_worker("billing", billing_url)
+    await contract_plans(bootstrap_servers, store_db, stream.account_ids)
     await publish_all(bootstrap_servers, ACTIVATION_REQUESTS.name, stream.messages())
 
     killed_at = await eventually(lambda: _at_least(store_db, stream, 300), timeout=60, what="300 carts processed")
@@ -51,6 +52,7 @@ async def test_two_store_instances_survive_one_being_killed_mid_stream(
     store_db = open_database(url)
     first = start_worker("store", url, name="store-a")
     start_worker("store", url, name="store-b")
+    await contract_plans(bootstrap_servers, store_db, stream.account_ids)
     await publish_all(bootstrap_servers, ACTIVATION_REQUESTS.name, stream.messages())
 
     await eventually(lambda: _at_least(store_db, stream, 400), timeout=60, what="400 carts processed")

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests.kafka_client import TopicReader
-from tests.reliability.conftest import consumer_lag, publish_all, sqlite_database
+from tests.reliability.conftest import consumer_lag, contract_plans, publish_all, sqlite_database
 from tests.reliability.streams import CartStream, processed, users_by_account
 from tests.samples import activation_requested, as_dict
 from tests.waiting import eventually
@@ -50,6 +50,7 @@ async def test_a_dirty_stream_dead_letters_the_poison_and_processes_every_good_m
     url = sqlite_database(data_dir, "store")
     store_db = open_database(url)
     store = start_worker("store", url)
+    await contract_plans(bootstrap_servers, store_db, stream.account_ids)
     await publish_all(bootstrap_servers, ACTIVATION_REQUESTS.name, dirty)
 
     async def caught_up():
@@ -99,6 +100,7 @@ async def test_a_fixed_dead_letter_replayed_has_its_effect_once_even_replayed_tw
     store_db = open_database(url)
     start_worker("store", url)
     cart = activation_requested(f"acc-replay-{tmp_path.name[-6:]}", ("RSO-EXTRA", 2))
+    await contract_plans(bootstrap_servers, store_db, [cart.account_id])
     broken = as_dict(cart)
     broken["payload"]["payment_mode"] = "cheque"
     await publish_all(bootstrap_servers, ACTIVATION_REQUESTS.name, [(cart.account_id, json.dumps(broken).encode())])

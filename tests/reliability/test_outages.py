@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.reliability.conftest import postgres_database, publish_all, sqlite_database
+from tests.reliability.conftest import contract_plans, postgres_database, publish_all, sqlite_database
 from tests.reliability.streams import CartStream, outbox_backlog, processed, users_by_account
 from tests.waiting import eventually
 from tienda.billing.adapters.tables import charges
@@ -26,6 +26,7 @@ async def test_a_broker_restart_while_messages_flow_loses_and_doubles_nothing(
     store_db, billing_db = open_database(store_url), open_database(billing_url)
     start_worker("store", store_url)
     start_worker("billing", billing_url)
+    await contract_plans(bootstrap_servers, store_db, stream.account_ids)
     await publish_all(bootstrap_servers, ACTIVATION_REQUESTS.name, first_half)
     await eventually(lambda: processed(store_db, stream), what="the stream flowing")
 
@@ -53,6 +54,7 @@ async def test_a_database_outage_under_load_is_retried_and_recovered_without_los
     url = postgres_database(postgres)
     store_db = open_database(url)
     store = start_worker("store", url)
+    await contract_plans(bootstrap_servers, store_db, stream.account_ids)
     await publish_all(bootstrap_servers, ACTIVATION_REQUESTS.name, stream.messages())
     await eventually(lambda: processed(store_db, stream), what="the stream flowing")
 

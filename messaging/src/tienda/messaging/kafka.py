@@ -43,30 +43,56 @@ def subscribe(
     topics: Sequence[str],
     group_id: str,
     on_position: PositionObserver = lambda topic, partition, offset, highwater: None,
+    batch_size: int = 1,
 ) -> None:
     """Consume ``topics`` in ``group_id``. The offset of a record is committed only after
-    its transaction committed or its dead letter was acknowledged (AckPolicy.MANUAL)."""
+    its transaction committed or its dead letter was acknowledged (AckPolicy.MANUAL).
+    With ``batch_size`` > 1, up to that many records share one transaction."""
+    if batch_size <= 1:
+
+        @broker.subscriber(
+            *topics,
+            group_id=group_id,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset="earliest",
+            decoder=raw_bytes,
+            max_poll_records=500,
+        )
+        async def consume(message: KafkaMessage) -> None:
+            record = Record.of(message.raw_message)
+            await processor.process(record)
+            await commit(message.consumer, [record], on_position)
+
+        return
 
     @broker.subscriber(
         *topics,
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=20,
         group_id=group_id,
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         decoder=raw_bytes,
-        max_poll_records=500,
+        max_poll_records=max(batch_size, 500),
     )
-    async def consume(message: KafkaMessage) -> None:
-        record = Record.of(message.raw_message)
-        await processor.process(record)
-        await commit(message.consumer, record)
+    async def consume_batch(message: KafkaMessage) -> None:
+        records = [Record.of(raw) for raw in message.raw_message]
+        if records:
+            await processor.process_batch(records)
+            await commit(message.consumer, records, on_position)
+
+
+async def commit(consumer: Any, records: Sequence[Record], on_position: PositionObserver) -> None:
+    """Commit past these records only; a rebalance that took a partition is harmless (inbox)."""
+    positions: dict[TopicPartition, int] = {}
+    for record in records:
         partition = TopicPartition(record.topic, record.partition)
-        highwater = getattr(message.consumer, "highwater", None)
-        on_position(record.topic, record.partition, record.offset, highwater(partition) if highwater else None)
-
-
-async def commit(consumer: Any, record: Record) -> None:
-    """Commit past this record only; a rebalance that took the partition is harmless (inbox)."""
+        positions[partition] = max(positions.get(partition, 0), record.offset + 1)
     try:
-        await consumer.commit({TopicPartition(record.topic, record.partition): record.offset + 1})
+        await consumer.commit(positions)
     except KafkaError as error:
-        log.warning("offset of %s not committed (%s); the next owner will dedupe it", record.position, error)
+        log.warning("offsets %s not committed (%s); the next owner will dedupe them", positions, error)
+    highwater = getattr(consumer, "highwater", None)
+    for partition, position in positions.items():
+        on_position(partition.topic, partition.partition, position - 1, highwater(partition) if highwater else None)

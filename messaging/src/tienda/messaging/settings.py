@@ -31,6 +31,9 @@ class WorkerSettings(BaseSettings):
         description="Seconds before each retry of a transient failure; then the dead-letter topic.",
     )
     relay_batch_size: int = Field(default=500, ge=1)
+    consume_batch_size: int = Field(
+        default=100, ge=1, description="Records handled in one transaction at most; 1: one transaction per message."
+    )
     heartbeat_seconds: float = Field(default=10.0, gt=0, description="How often the worker publishes a heartbeat.")
     dead_letter_alert_at: int = Field(
         default=10, ge=1, description="Dead letters within the alert window that raise an alert."

@@ -163,7 +163,14 @@ def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: Outbo
         runtime.monitoring.observe,
     )
     topics = [topic.name for topic in topics_consumed_by(definition.name)]
-    subscribe(runtime.broker, processor, topics, f"tienda-{definition.name}", runtime.monitoring.record_position)
+    subscribe(
+        runtime.broker,
+        processor,
+        topics,
+        f"tienda-{definition.name}",
+        runtime.monitoring.record_position,
+        runtime.settings.consume_batch_size,
+    )
 
 
 async def _start_broker(runtime: Runtime, stop: asyncio.Event) -> None:

@@ -1,0 +1,62 @@
+"""Many records in one transaction: the same effects, outcomes and dead letters as one by one."""
+
+import pytest
+
+from tests.harness import Harness, harness
+from tests.samples import account, activation_requested
+from tests.samples_store import plan_contracted
+from tienda.messaging.processor import Outcome
+from tienda.store.bootstrap import definition
+
+
+@pytest.fixture
+async def store(engine) -> Harness:
+    return await harness(definition(), engine)
+
+
+async def test_a_batch_commits_every_effect_once_and_sees_duplicates_inside_it(store):
+    account_id = account()
+    plan = plan_contracted(account_id)
+    first, second = (
+        activation_requested(account_id, ("USR-EXTRA", 2)),
+        activation_requested(account_id, ("USR-EXTRA", 3)),
+    )
+    outcomes = await store.deliver_batch([plan, first, second, first])
+    assert outcomes == [Outcome.PROCESSED, Outcome.PROCESSED, Outcome.PROCESSED, Outcome.DEDUPLICATED]
+    assert len(await store.rows("activations")) == 2
+    assert [row["quantity"] for row in await store.rows("entitlements") if row["resource"] == "users"] == [5]
+    assert (store.counters.processed, store.counters.deduplicated, store.counters.consumed) == (3, 1, 4)
+
+
+async def test_poison_in_a_batch_is_dead_lettered_and_the_rest_processed(store):
+    account_id = account()
+    outcomes = await store.deliver_batch(
+        [plan_contracted(account_id), b"{not json", activation_requested(account_id, ("DTE-100", 1))]
+    )
+    assert outcomes == [Outcome.PROCESSED, Outcome.DEAD_LETTERED, Outcome.PROCESSED]
+    assert len(store.dead_letters()) == 1
+
+
+async def test_a_handler_failure_rolls_the_batch_back_and_each_message_is_handled_alone(store, monkeypatch):
+    account_id = account()
+    boom = activation_requested(account_id, ("USR-EXTRA", 1))
+    real = store.definition.handlers["ActivationRequested"]
+
+    async def fails_on_one(envelope, uow):
+        if envelope.event_id == boom.event_id:
+            raise ValueError("a bug on this one message")
+        await real(envelope, uow)
+
+    monkeypatch.setitem(store.definition.handlers, "ActivationRequested", fails_on_one)
+    good = activation_requested(account_id, ("USR-EXTRA", 4))
+    outcomes = await store.deliver_batch([plan_contracted(account_id), boom, good])
+    assert outcomes == [Outcome.PROCESSED, Outcome.DEAD_LETTERED, Outcome.PROCESSED]
+    assert [row["quantity"] for row in await store.rows("entitlements") if row["resource"] == "users"] == [4]
+    assert "a bug on this one message" in store.dead_letters()[0]["x-tienda-error-message"]
+
+
+async def test_a_rejected_cart_in_a_batch_is_counted_as_rejected(store):
+    account_id = account()
+    outcomes = await store.deliver_batch([plan_contracted(account_id), activation_requested(account_id, ("NOPE-1", 1))])
+    assert outcomes == [Outcome.PROCESSED, Outcome.REJECTED]
+    assert store.counters.rejected == 1

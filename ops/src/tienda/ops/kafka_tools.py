@@ -5,12 +5,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import ValidationError
 
 from tienda.contracts.envelope import Envelope, new_envelope
 from tienda.contracts.registry import UnknownMessageType, payload_class
-from tienda.contracts.topics import TOPICS
+from tienda.contracts.topics import TOPICS, topic_named
 from tienda.messaging.codec import describe, encode
 
 SAMPLES_DIR = Path(__file__).resolve().parents[4] / "examples" / "messages"
@@ -28,24 +28,40 @@ async def tail_topic(
     exit_at_end: bool = False,
 ) -> int:
     """Show each message of ``topic`` that matches; how many were shown."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest" if from_beginning else "latest",
-    )
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
     await consumer.start()
     shown = 0
     try:
-        while True:
-            batches = await consumer.getmany(timeout_ms=1000)
-            if not batches and exit_at_end:
-                return shown
-            for records in batches.values():
+        partitions = await _partitions(consumer, topic)
+        consumer.assign(partitions)
+        if from_beginning:
+            await consumer.seek_to_beginning(*partitions)
+        else:
+            await consumer.seek_to_end(*partitions)
+        end = await consumer.end_offsets(partitions)
+        while not (exit_at_end and await _caught_up(consumer, end)):
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
                 for record in records:
                     shown += _show_if_wanted(record, show, account, message_type)
+        return shown
     finally:
         await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    try:
+        count = topic_named(topic).partitions
+    except KeyError:
+        await consumer.topics()
+        count = len(consumer.partitions_for_topic(topic) or ())
+    if not count:
+        raise ValueError(f"topic {topic} does not exist")
+    return [TopicPartition(topic, partition) for partition in range(count)]
+
+
+async def _caught_up(consumer: AIOKafkaConsumer, end: dict[TopicPartition, int]) -> bool:
+    """Whether every partition was read up to where it ended when the tail began."""
+    return all([await consumer.position(partition) >= offset for partition, offset in end.items()])
 
 
 def _show_if_wanted(record: Any, show: Show, account: str | None, message_type: str | None) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tienda.messaging.counters import Counters
+from tienda.messaging.database import READ_ONLY
 from tienda.messaging.publisher import Publisher
 from tienda.messaging.tables import MessagingTables
 
@@ -35,6 +36,7 @@ class OutboxRelay:
         max_backoff: float = 5.0,
     ) -> None:
         self._engine = engine
+        self._reader = engine.execution_options(**{READ_ONLY: True})
         self._outbox = tables.outbox
         self._publisher = publisher
         self._counters = counters
@@ -71,7 +73,7 @@ class OutboxRelay:
     async def relay_batch(self) -> int:
         """Publish the oldest unsent rows and mark them sent; how many were sent."""
         outbox = self._outbox
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             rows = (
                 await connection.execute(
                     select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value)
@@ -93,7 +95,7 @@ class OutboxRelay:
 
     async def backlog(self) -> int:
         """Rows committed but not yet published."""
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             count = await connection.scalar(
                 select(func.count()).select_from(self._outbox).where(self._outbox.c.published_at.is_(None))
             )

@@ -1,11 +1,15 @@
 """What an operator sees during a real flow: the outcomes and alerts topics read with
 kcat, and each worker's /metrics parsed with the Prometheus client's parser."""
 
+import os
+import subprocess
+import sys
 import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.e2e.conftest import TOKEN
 from tests.e2e.test_activation_to_payment import contract_plan
 from tests.kafka_client import kcat_publish, kcat_read
 from tests.samples import account, activation_requested
@@ -70,3 +74,17 @@ async def test_every_worker_serves_prometheus_metrics_the_official_parser_reads(
         ):
             assert name in families, f"{service} /metrics lacks {name}"
         assert families["tienda_messages_consumed"].samples[0].labels == {"service": service}
+
+
+def test_an_operator_runs_renewal_for_a_date_with_the_cli(workers):
+    env = {**os.environ, "TIENDA_OPS_BILLING_URL": workers["billing"].url, "TIENDA_OPS_TOKEN": TOKEN, "COLUMNS": "200"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tienda.ops", "renewal", "--date", "2026-11-25"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2026-11-25" in result.stdout

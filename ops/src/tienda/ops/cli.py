@@ -90,6 +90,28 @@ def _get(url: str, token: str) -> Any:
 
 
 @app.command()
+def renewal(
+    day: Annotated[str, typer.Option("--date", help="the renewal date, YYYY-MM-DD")],
+    token: Annotated[str, typer.Option(envvar="TIENDA_OPS_TOKEN", help="a token for every account")] = "dev-token",  # noqa: S107
+) -> None:
+    """Run renewal for a date: each account due that day gets its invoice, once."""
+    base = os.environ.get("TIENDA_OPS_BILLING_URL", SERVICE_URLS["billing"][0])
+    request = urllib.request.Request(  # noqa: S310 - operator-given URL
+        f"{base}/admin/renewals",
+        data=json.dumps({"date": day}).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            console.print(JSON.from_data(json.loads(response.read())))
+    except urllib.error.HTTPError as error:
+        raise typer.BadParameter(f"billing answered {error.code}: {error.read().decode(errors='replace')}") from None
+    except OSError as error:
+        raise typer.BadParameter(f"billing at {base} does not answer ({error}); is the worker running?") from None
+
+
+@app.command()
 def publish(
     message_type: Annotated[str, typer.Argument(help="a contract type, e.g. ActivationRequested")],
     account_id: Annotated[str, typer.Option("--account", help="the account (also the Kafka key)")] = "acc-demo",

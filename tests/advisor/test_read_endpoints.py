@@ -34,7 +34,7 @@ async def advisor(engine) -> Harness:
 
 
 async def get(advisor: Harness, path: str, token: str | None = "ops-token", now: datetime = TUESDAY_NOON):
-    runtime = SimpleNamespace(sessions=session_factory(advisor.engine))
+    runtime = SimpleNamespace(sessions=session_factory(advisor.engine), readers=session_factory(advisor.engine))
     app = Starlette(routes=list(routes(runtime, TOKENS, lambda: now)))
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://advisor") as http:

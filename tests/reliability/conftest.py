@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tienda.contracts.topics import topic_named
 from tienda.devkit.workers import WorkerProcess, worker_env
-from tienda.messaging.database import create_engine
+from tienda.messaging.database import READ_ONLY, create_engine
 from tienda.messaging.provisioning import ensure_topics
 
 TOKEN = "reliability-token"
@@ -83,7 +83,7 @@ async def open_database() -> AsyncIterator[Callable[[str], Database]]:
     engines: list[AsyncEngine] = []
 
     def open_(url: str) -> Database:
-        engines.append(create_engine(url))
+        engines.append(create_engine(url).execution_options(**{READ_ONLY: True}))
         return Database(engines[-1])
 
     yield open_

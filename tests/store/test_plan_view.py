@@ -19,7 +19,7 @@ MATIAS = Person(user_id="u-matias", name="Matías Fuentes", email="matias.fuente
 
 @pytest.fixture
 async def http(store):
-    runtime = SimpleNamespace(sessions=session_factory(store.engine))
+    runtime = SimpleNamespace(sessions=session_factory(store.engine), readers=session_factory(store.engine))
     app = health_app("store", {}, routes(runtime, TOKENS))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://store") as client:
         yield client

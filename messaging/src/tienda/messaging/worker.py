@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from tienda.contracts.asyncapi import document as asyncapi_document
 from tienda.contracts.topics import topics_consumed_by
 from tienda.messaging.counters import Counters
-from tienda.messaging.database import create_engine, session_factory
+from tienda.messaging.database import READ_ONLY, create_engine, session_factory
 from tienda.messaging.dead_letters import DeadLetters
 from tienda.messaging.http import TokenRing, health_app
 from tienda.messaging.kafka import create_broker, subscribe
@@ -60,9 +60,11 @@ class Runtime:
     monitoring: Monitoring = field(init=False)
     backlog: Callable[[], Awaitable[int]] = field(default=_no_backlog)
     unit_of_work: Callable[[], UnitOfWork] = field(init=False)
+    readers: async_sessionmaker[AsyncSession] = field(init=False)
 
     def __post_init__(self) -> None:
         self.unit_of_work = lambda: UnitOfWork(self.sessions, self.tables, self.service)
+        self.readers = session_factory(self.engine.execution_options(**{READ_ONLY: True}))
         self.monitoring = Monitoring(
             self.service, KafkaPublisher(self.broker), self.counters, self.settings.dead_letter_alert_at
         )
@@ -194,7 +196,7 @@ async def _start_broker(runtime: Runtime, stop: asyncio.Event) -> None:
 
 def _app(definition: ServiceDefinition, runtime: Runtime) -> Starlette:
     async def database() -> None:
-        async with runtime.engine.connect() as connection:
+        async with runtime.engine.execution_options(**{READ_ONLY: True}).connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def kafka() -> None:

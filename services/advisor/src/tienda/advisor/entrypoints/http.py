@@ -26,13 +26,13 @@ def operations_only(request: Request, tokens: TokenRing) -> Response | None:
 
 def routes(runtime: Runtime, tokens: TokenRing, clock: Clock) -> Sequence[BaseRoute]:
     async def account_timeline(_: Request, account_id: str) -> Response:
-        async with runtime.sessions() as session:
+        async with runtime.readers() as session:
             entries = await repository.timeline_of(session, account_id)
             follow_ups = await repository.follow_ups_of(session, account_id)
         return JSONResponse({"account_id": account_id, "timeline": entries, "follow_ups": follow_ups})
 
     async def account_requests(_: Request, account_id: str) -> Response:
-        async with runtime.sessions() as session:
+        async with runtime.readers() as session:
             found = await repository.requests_of(session, account_id)
         return JSONResponse({"account_id": account_id, "requests": found})
 
@@ -41,7 +41,7 @@ def routes(runtime: Runtime, tokens: TokenRing, clock: Clock) -> Sequence[BaseRo
         if refusal:
             return refusal
         executive_id = request.path_params["executive_id"]
-        async with runtime.sessions() as session:
+        async with runtime.readers() as session:
             executive = await repository.executive(session, executive_id)
             queue = await repository.queue_of(session, executive_id, clock())
         known = {"name": executive.name, "email": executive.email} if executive else None

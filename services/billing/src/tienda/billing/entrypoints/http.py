@@ -37,7 +37,7 @@ def routes(clock: Clock) -> Callable[[Runtime, TokenRing], Sequence[BaseRoute]]:
     def build(runtime: Runtime, tokens: TokenRing) -> Sequence[BaseRoute]:
         def view(key: str, read: Read, doc: str) -> Callable[[Request, str], Awaitable[Response]]:
             async def answer(_: Request, account_id: str) -> Response:
-                async with runtime.sessions() as session:
+                async with runtime.readers() as session:
                     return JSONResponse({"account_id": account_id, key: await read(session, account_id)})
 
             answer.__doc__ = doc
@@ -48,7 +48,7 @@ def routes(clock: Clock) -> Callable[[Runtime, TokenRing], Sequence[BaseRoute]]:
 
             The same view the compacted snapshot topic carries: plan and periods, pending orders, invoices,
             the latest payments, the card (brand and last four digits only) and the billing data in use."""
-            async with runtime.sessions() as session:
+            async with runtime.readers() as session:
                 return JSONResponse({"account_id": account_id, **await views.account_view(session, account_id)})
 
         async def pending(session: AsyncSession, account_id: str) -> Any:

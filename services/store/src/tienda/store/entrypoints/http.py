@@ -19,7 +19,7 @@ def routes(runtime: Runtime, tokens: TokenRing) -> Sequence[BaseRoute]:
         counts of users, legal entities, payroll workers and DTE quota, entitlements by resource,
         each resource's included, purchased and scheduled-removal quantities, the reductions pending
         for the next renewal, and the whole activation history: what, who, when, at what price."""
-        async with runtime.sessions() as session:
+        async with runtime.readers() as session:
             return JSONResponse(await plan_view(session, account_id))
 
     return [account_route("/accounts/{account_id}/plan", plan, tokens)]

@@ -21,8 +21,9 @@ from tests.samples import CAMILA, as_dict
 from tienda.billing.domain.autopay import AutopayState, Step, next_step
 from tienda.billing.service_layer.autopay import subscribe_card
 from tienda.billing.service_layer.scheduler import SchedulerPolicy
+from tienda.contracts.cards import contains_card_number
 from tienda.contracts.envelope import Envelope
-from tienda.contracts.messages.billing import CardSubscribed, contains_card_number
+from tienda.contracts.messages.billing import CardSubscribed
 from tienda.messaging.errors import PermanentFailure
 from tienda.messaging.processor import Outcome
 

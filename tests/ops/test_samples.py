@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tienda.contracts.messages.billing import contains_card_number
+from tienda.contracts.cards import contains_card_number
 from tienda.contracts.registry import MESSAGE_TYPES, payload_class
 from tienda.ops.kafka_tools import SAMPLES_DIR, sample_envelope
 

@@ -11,7 +11,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tienda.contracts.topics import topic_named
+from tests.samples_store import plans_for, plans_known
+from tests.waiting import eventually
+from tienda.contracts.topics import ACCOUNT_PLANS, topic_named
 from tienda.devkit.workers import WorkerProcess, worker_env
 from tienda.messaging.database import READ_ONLY, create_engine
 from tienda.messaging.provisioning import ensure_topics
@@ -127,9 +129,5 @@ async def consumer_lag(bootstrap_servers: str, group: str, topic: str) -> int | 
 
 async def contract_plans(bootstrap_servers: str, store_db: Database, account_ids: list[str]) -> None:
     """Every account contracts a plan, and the store has them all before any cart is sent."""
-    from tests.samples_store import plans_for, plans_known  # noqa: PLC0415
-    from tests.waiting import eventually  # noqa: PLC0415
-    from tienda.contracts.topics import ACCOUNT_PLANS  # noqa: PLC0415
-
     await publish_all(bootstrap_servers, ACCOUNT_PLANS.name, plans_for(account_ids))
     await eventually(lambda: plans_known(store_db, account_ids), timeout=60, what="the store knows every plan")

@@ -16,6 +16,7 @@ from types import FrameType
 
 from tienda.devkit.kafka import KafkaError, LocalKafka
 from tienda.devkit.workers import SERVICES, WorkerProcess, WorkerStartError, worker_env
+from tienda.messaging.provisioning import ensure_topics
 
 DEFAULT_PORTS = {"store": 8081, "billing": 8082, "advisor": 8083}
 DEV_TOKEN = "dev-token"  # noqa: S105 - a local development token, printed for the user
@@ -49,8 +50,6 @@ class Stack:
         )
 
     def _provision(self) -> None:
-        from tienda.messaging.provisioning import ensure_topics  # noqa: PLC0415 - heavy import, only here
-
         created = asyncio.run(ensure_topics(self.bootstrap_servers))
         print(f"topics    {len(created)} created", flush=True)
 

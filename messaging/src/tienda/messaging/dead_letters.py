@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tienda.contracts.messages.billing import contains_card_number
+from tienda.contracts.cards import contains_card_number
 from tienda.contracts.topics import dead_letter_topic
 from tienda.messaging.publisher import Publisher, send_and_wait
 from tienda.messaging.records import Record

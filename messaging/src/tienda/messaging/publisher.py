@@ -38,8 +38,5 @@ async def send_and_wait(
     publisher: Publisher, topic: str, key: str | None, value: bytes, headers: Mapping[str, str] | None = None
 ) -> None:
     """Send and wait until the broker acknowledged it."""
-    await await_delivery(await publisher.send(topic, key, value, headers))
-
-
-async def await_delivery(future: "asyncio.Future[object]") -> None:
-    await future
+    delivery = await publisher.send(topic, key, value, headers)
+    await delivery

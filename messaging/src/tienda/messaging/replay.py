@@ -7,6 +7,7 @@ passes the consumer's inbox like any other, so replaying twice never doubles an 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -84,15 +85,14 @@ async def _read_to_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartiti
     return sorted(letters, key=lambda letter: (letter.dead_lettered_at, letter.offset))
 
 
-def _letter(record: object) -> DeadLetter:
-    headers = {name: value.decode("utf-8", "replace") for name, value in getattr(record, "headers", ())}
-    key = getattr(record, "key", None)
+def _letter(record: Any) -> DeadLetter:
+    """From an aiokafka ConsumerRecord of the dead-letter topic."""
     return DeadLetter(
-        partition=getattr(record, "partition", 0),
-        offset=getattr(record, "offset", 0),
-        key=key.decode("utf-8", "replace") if key else None,
-        value=getattr(record, "value", b"") or b"",
-        headers=headers,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key.decode("utf-8", "replace") if record.key else None,
+        value=record.value or b"",
+        headers={name: value.decode("utf-8", "replace") for name, value in record.headers or ()},
     )
 
 

@@ -14,6 +14,7 @@ from tienda.billing.adapters.repository import InvoiceRecord
 from tienda.billing.domain import ids
 from tienda.billing.domain.autopay import AutopayState, Step, next_step
 from tienda.billing.service_layer import alerts, views
+from tienda.contracts.cards import contains_card_number
 from tienda.contracts.envelope import Envelope, EnvelopeHeader, EventPayload
 from tienda.contracts.messages import billing as wire
 from tienda.contracts.messages.operations import Severity
@@ -25,7 +26,7 @@ REQUESTED, FAILED, SETTLED, EXHAUSTED, STOPPED = "requested", "failed", "settled
 
 def refuse_card_numbers(payload: EventPayload) -> None:
     """PermanentFailure (a dead letter, nothing stored) if the payload carries a card number."""
-    if wire.contains_card_number(payload.model_dump(mode="json")):
+    if contains_card_number(payload.model_dump(mode="json")):
         raise PermanentFailure(f"{payload.message_type} refused: {wire.CARD_NUMBER_REFUSAL}")
 
 

@@ -6,6 +6,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_
+
+from tienda.messaging.sqlite_inline import InlineConnection, inline_creator
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 READ_ONLY = "tienda_read_only"
@@ -13,13 +16,18 @@ READ_ONLY = "tienda_read_only"
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and write transactions that lock at BEGIN."""
+    """An async engine; SQLite gets WAL, a busy timeout, write transactions that lock at BEGIN,
+    and (for a file) statements run on the event loop's thread (see ``sqlite_inline``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    if parsed.database and parsed.database != ":memory:":
+        creator = inline_creator(parsed.database, SQLITE_BUSY_TIMEOUT_MS / 1000)
+        engine = create_async_engine(url, async_creator=creator)
+    else:
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     _serialize_sqlite_writers(engine)
     return engine
 
@@ -40,8 +48,14 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        driver = connection.connection.driver_connection
+        if isinstance(driver, InlineConnection):
+            await_(driver.begin_write())
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -69,5 +69,23 @@ async def test_the_inbox_refuses_the_same_event_id_twice(engine, tables):
         await uow.mark_processed(envelope, DELIVERY)
         await uow.commit()
     async with unit_of_work(engine, tables) as uow:
+        await uow.mark_processed(envelope, DELIVERY)
         with pytest.raises(IntegrityError):
+            await uow.commit()
+
+
+async def test_inbox_and_outbox_rows_are_written_at_commit_in_the_order_they_were_added(engine, tables):
+    envelopes = [activation_requested(account()) for _ in range(3)]
+    async with unit_of_work(engine, tables) as uow:
+        emitted = [await uow.emit(rejection(), account_id="acc-ferreteria") for _ in range(5)]
+        for envelope in envelopes:
             await uow.mark_processed(envelope, DELIVERY)
+        assert await uow.processed_among(e.event_id for e in envelopes) == {str(e.event_id) for e in envelopes}
+        async with engine.connect() as other:
+            assert await other.scalar(select(func.count()).select_from(tables.inbox)) == 0
+        await uow.commit()
+    async with engine.connect() as connection:
+        ids = (await connection.execute(select(tables.outbox.c.event_id).order_by(tables.outbox.c.id))).scalars()
+        assert list(ids) == [str(e.event_id) for e in emitted]
+    async with unit_of_work(engine, tables) as uow:
+        assert await uow.processed_among([envelopes[0].event_id, "never-seen"]) == {str(envelopes[0].event_id)}

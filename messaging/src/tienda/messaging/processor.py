@@ -125,10 +125,13 @@ class MessageProcessor:
     async def _attempt_batch(self, batch: list[tuple[int, Record, Envelope[Any]]]) -> dict[int, Outcome]:
         outcomes: dict[int, Outcome] = {}
         async with self._unit_of_work() as uow:
+            seen = await uow.processed_among(envelope.event_id for _, _, envelope in batch)
             for index, record, envelope in batch:
-                if await uow.already_processed(envelope.event_id):
+                event_id = str(envelope.event_id)
+                if event_id in seen:
                     outcomes[index] = Outcome.DEDUPLICATED
                     continue
+                seen.add(event_id)  # a second copy later in this batch is a duplicate
                 uow.rejected = False
                 with processing(uow.service, envelope, record):
                     await self._handlers[envelope.type](envelope, uow)

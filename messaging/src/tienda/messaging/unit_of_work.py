@@ -1,7 +1,11 @@
-"""One database transaction per message: the state change, the event ids it
-processed (inbox) and the messages it emits (outbox), committed together."""
+"""One database transaction per message (or per batch): the state change, the event ids
+it processed (inbox) and the messages it emits (outbox), committed together.
 
-from collections.abc import Callable
+Inbox and outbox rows are kept in memory until ``commit`` and written then, each table in
+one multi-row INSERT in the order they were added: a batch of a hundred carts costs two
+statements for them instead of four hundred. The outbox's ids keep the emit order."""
+
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -40,8 +44,10 @@ class UnitOfWork:
         self._tables = tables
         self.service = service
         self._on_commit = on_commit
-        self._emitted = 0
         self._session: AsyncSession | None = None
+        self._inbox_rows: list[dict[str, Any]] = []
+        self._outbox_rows: list[dict[str, Any]] = []
+        self._known: set[str] = set()
         self.rejected = False
 
     @property
@@ -53,6 +59,7 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
         await self._session.begin()
+        self._inbox_rows, self._outbox_rows, self._known = [], [], set()
         return self
 
     async def __aexit__(
@@ -67,46 +74,62 @@ class UnitOfWork:
         self.rejected = True
 
     async def commit(self) -> None:
+        """Write the inbox and outbox rows, then commit; wake the relay if anything was emitted."""
+        emitted = bool(self._outbox_rows)
+        if self._inbox_rows:
+            await self.session.execute(insert(self._tables.inbox), self._inbox_rows)
+        if self._outbox_rows:
+            await self.session.execute(insert(self._tables.outbox), self._outbox_rows)
+        self._inbox_rows, self._outbox_rows = [], []
         await self.session.commit()
-        if self._emitted:
+        if emitted:
             self._on_commit()
-        self._emitted = 0
 
     async def already_processed(self, event_id: Any) -> bool:
-        """Whether this event id was handled before by this service."""
-        inbox = self._tables.inbox
-        found = await self.session.execute(select(inbox.c.event_id).where(inbox.c.event_id == str(event_id)))
-        return found.first() is not None
+        """Whether this event id was handled before by this service (or earlier in this transaction)."""
+        return bool(await self.processed_among([event_id]))
+
+    async def processed_among(self, event_ids: Iterable[Any]) -> set[str]:
+        """Which of these event ids were handled before (or earlier in this transaction), in one query."""
+        wanted = {str(event_id) for event_id in event_ids}
+        known = wanted & self._known
+        unknown = wanted - known
+        if unknown:
+            inbox = self._tables.inbox
+            found = await self.session.execute(select(inbox.c.event_id).where(inbox.c.event_id.in_(unknown)))
+            known |= set(found.scalars())
+        return known
 
     async def mark_processed(self, envelope: EnvelopeHeader, delivery: Delivery) -> None:
-        """Record the event id; a second insert of it fails the transaction."""
-        await self.session.execute(
-            insert(self._tables.inbox).values(
-                event_id=str(envelope.event_id),
-                message_type=envelope.type,
-                topic=delivery.topic,
-                partition=delivery.partition,
-                offset=delivery.offset,
-                processed_at=datetime.now(UTC),
-            )
+        """Record the event id (written at commit); a second insert of it fails the commit."""
+        event_id = str(envelope.event_id)
+        self._known.add(event_id)
+        self._inbox_rows.append(
+            {
+                "event_id": event_id,
+                "message_type": envelope.type,
+                "topic": delivery.topic,
+                "partition": delivery.partition,
+                "offset": delivery.offset,
+                "processed_at": datetime.now(UTC),
+            }
         )
 
     async def emit(
         self, payload: EventPayload, *, account_id: str, cause: EnvelopeHeader | None = None
     ) -> Envelope[Any]:
-        """Put a message in the outbox; the relay publishes it once this transaction commits."""
+        """Put a message in the outbox (written at commit); the relay publishes it once committed."""
         envelope = new_envelope(
             payload, account_id=account_id, producer=self.service, cause=cause, trace_parent=current_trace_parent()
         )
-        await self.session.execute(
-            insert(self._tables.outbox).values(
-                event_id=str(envelope.event_id),
-                topic=topic_for(envelope.type, self.service).name,
-                key=account_id,
-                message_type=envelope.type,
-                value=encode(envelope),
-                created_at=datetime.now(UTC),
-            )
+        self._outbox_rows.append(
+            {
+                "event_id": str(envelope.event_id),
+                "topic": topic_for(envelope.type, self.service).name,
+                "key": account_id,
+                "message_type": envelope.type,
+                "value": encode(envelope),
+                "created_at": datetime.now(UTC),
+            }
         )
-        self._emitted += 1
         return envelope

@@ -127,6 +127,15 @@ async def test_charges_that_reached_billing_before_the_plan_are_placed_when_it_a
     assert statuses == {"USR-EXTRA": "ordered", "DTE-100": "pending_renewal"}
 
 
+async def test_a_charge_at_renewal_leaves_the_billing_view_as_it_was_and_publishes_no_snapshot(billing):
+    account_id = await billing.customer()
+    await billing.deliver(charge_scheduled(account_id, date(2027, 2, 10), (USERS, 2)))
+    published = await billing.fresh()
+    assert payloads(published, "BillingSnapshot") == []
+    statuses = {row["sku"]: row["status"] for row in await billing.rows("charges", account_id=account_id)}
+    assert statuses == {"USR-EXTRA": "pending_renewal"}
+
+
 async def test_every_change_of_the_account_publishes_its_billing_snapshot(billing):
     account_id = await billing.customer()
     await billing.deliver(uf_published(date(2027, 2, 10), "39123.45"))

@@ -92,7 +92,10 @@ async def schedule_charge(envelope: Envelope[ChargeScheduled], uow: UnitOfWork) 
     account = await repository.account(uow.session, account_id)
     if account is not None:
         await place_activation(uow, account, activation_id, envelope, now)
-    await views.emit_snapshot(uow, account_id, envelope)
+    if account is None or PaymentMode(scheduled.payment_mode.value) is PaymentMode.ONLINE:
+        # The view changed: charges wait for the plan, or an order opened. A charge at renewal
+        # shows first on the renewal invoice, so the view (and its snapshot) stays as it was.
+        await views.emit_snapshot(uow, account_id, envelope)
 
 
 async def place_activation(

@@ -189,6 +189,17 @@ async def backlog_sampler(workers: list[WorkerProcess], samples: list[dict[str, 
         await asyncio.sleep(1)
 
 
+async def plans_taken(workers: list[WorkerProcess], accounts: int, timeout: float = 120) -> None:
+    """Wait until every worker handled the accounts' plans, so that the carts are measured alone."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        handled = [(await asyncio.to_thread(w.metrics)).get("tienda_messages_processed_total", 0) for w in workers]
+        if all(count >= accounts for count in handled):
+            return
+        await asyncio.sleep(0.2)
+    raise SystemExit(f"the workers did not take the {accounts} plans within {timeout:.0f}s")
+
+
 async def bare_loop(bootstrap: str, count: int, size: int) -> dict[str, float]:
     """The limit: consume -> produce with aiokafka alone, same broker, partitions and message size."""
     source, sink = f"bench.bare.in.{uuid.uuid4().hex[:6]}", f"bench.bare.out.{uuid.uuid4().hex[:6]}"
@@ -263,6 +274,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     stack_seconds = time.monotonic() - stack_started
     accounts = [f"acc-bench-{n:04d}" for n in range(args.accounts)]
     await produce(bootstrap, ACCOUNT_PLANS.name, plans(accounts))
+    await plans_taken(workers, len(accounts))
     batch = carts(args.carts, accounts)
     watch = Watch(bootstrap, {event_id: 0.0 for _, event_id, _ in batch})
     stop, backlog = asyncio.Event(), []
@@ -279,6 +291,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     completed = [1000 * (watch.completed[c] - t) for c, t in watch.carts.items() if c in watch.completed]
     charged = [1000 * (watch.charged[c] - t) for c, t in watch.carts.items() if c in watch.charged]
     last = max(watch.charged.values(), default=finished)
+    seconds: dict[int, list[float]] = {}
+    for cart, at in watch.carts.items():
+        if cart in watch.charged:
+            seconds.setdefault(int(at - started), []).append(1000 * (watch.charged[cart] - at))
+    over_time = [
+        {"second": second, "carts": len(values), "charge_p50_ms": percentile(values, 0.5), "charge_max_ms": max(values)}
+        for second, values in sorted(seconds.items())
+    ]
     result = {
         "machine": {"cores": os.cpu_count(), "database": args.database},
         "parameters": {"carts": args.carts, "accounts": args.accounts, "offered_rate": args.rate or "max"},
@@ -293,6 +313,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "peak_rss_mib": {w.service: peak_rss_mib(w.pid) for w in workers}
         | {"kafka": peak_rss_mib(kafka.pid if kafka else None)},
         "outbox_backlog": backlog,
+        "charge_latency_by_send_second": over_time,
     }
     result["ratio_to_bare_loop"] = result["tienda"]["charged_per_second"] / result["bare_aiokafka_loop"]["per_second"]
     for worker in workers:

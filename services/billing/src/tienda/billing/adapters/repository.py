@@ -1,4 +1,7 @@
-"""Reading and writing billing's tables inside a unit of work: rows in, domain objects out."""
+"""Reading and writing billing's tables inside a unit of work: rows in, domain objects out.
+
+The statements every ChargeScheduled runs are built once with bound parameters (SQLAlchemy
+then reuses their compiled form by identity instead of rebuilding and hashing them per call)."""
 
 import json
 from collections.abc import Mapping, Sequence
@@ -7,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.tables import (
@@ -97,11 +100,13 @@ def _account_values(account: BillingAccount, now: datetime) -> dict[str, Any]:
     }
 
 
+_ACCOUNT = select(billing_accounts).where(billing_accounts.c.account_id == bindparam("account_id"))
+_ACCOUNT_FOR_UPDATE = _ACCOUNT.with_for_update()
+
+
 async def account(session: AsyncSession, account_id: str, *, for_update: bool = False) -> BillingAccount | None:
-    query = select(billing_accounts).where(billing_accounts.c.account_id == account_id)
-    if for_update:
-        query = query.with_for_update()
-    row = (await session.execute(query)).mappings().first()
+    query = _ACCOUNT_FOR_UPDATE if for_update else _ACCOUNT
+    row = (await session.execute(query, {"account_id": account_id})).mappings().first()
     return _account_of(row) if row else None
 
 
@@ -222,8 +227,19 @@ def _charge_record(row: RowMapping) -> ChargeRecord:
     )
 
 
+_ACTIVATION_RECORDED = select(charges.c.activation_id).where(charges.c.activation_id == bindparam("activation_id"))
+_CHARGE_ORDER = (charges.c.effective_date, charges.c.recorded_at, charges.c.line)
+_ACTIVATION_CHARGES = (
+    select(charges).where(charges.c.activation_id == bindparam("activation_id")).order_by(*_CHARGE_ORDER)
+)
+_INSERT_CHARGES = insert(charges)
+_UPDATE_CHARGE = update(charges).where(
+    charges.c.activation_id == bindparam("charge_activation_id"), charges.c.line == bindparam("charge_line")
+)
+
+
 async def activation_recorded(session: AsyncSession, activation_id: str) -> bool:
-    found = await session.scalar(select(charges.c.activation_id).where(charges.c.activation_id == activation_id))
+    found = await session.scalar(_ACTIVATION_RECORDED, {"activation_id": activation_id})
     return found is not None
 
 
@@ -238,7 +254,7 @@ class NewCharges:
 
 async def add_charges(session: AsyncSession, new: NewCharges, now: datetime) -> None:
     await session.execute(
-        insert(charges),
+        _INSERT_CHARGES,
         [
             {
                 "activation_id": charge.activation_id,
@@ -262,9 +278,7 @@ async def add_charges(session: AsyncSession, new: NewCharges, now: datetime) -> 
 
 
 async def charges_where(session: AsyncSession, *conditions: Any) -> list[ChargeRecord]:
-    rows = await session.execute(
-        select(charges).where(*conditions).order_by(charges.c.effective_date, charges.c.recorded_at, charges.c.line)
-    )
+    rows = await session.execute(select(charges).where(*conditions).order_by(*_CHARGE_ORDER))
     return [_charge_record(row) for row in rows.mappings()]
 
 
@@ -275,7 +289,8 @@ async def waiting_charges(session: AsyncSession, account_id: str) -> list[Charge
 
 
 async def activation_charges(session: AsyncSession, activation_id: str) -> list[ChargeRecord]:
-    return await charges_where(session, charges.c.activation_id == activation_id)
+    rows = await session.execute(_ACTIVATION_CHARGES, {"activation_id": activation_id})
+    return [_charge_record(row) for row in rows.mappings()]
 
 
 async def order_charges(session: AsyncSession, order_id: str) -> list[ChargeRecord]:
@@ -306,9 +321,7 @@ async def charges_of_sku(session: AsyncSession, account_id: str, sku: str) -> li
 
 
 async def update_charge(session: AsyncSession, activation_id: str, line: int, **values: Any) -> None:
-    await session.execute(
-        update(charges).where(charges.c.activation_id == activation_id, charges.c.line == line).values(**values)
-    )
+    await session.execute(_UPDATE_CHARGE, {"charge_activation_id": activation_id, "charge_line": line, **values})
 
 
 async def update_order_charges(session: AsyncSession, order_id: str, **values: Any) -> None:

@@ -5,6 +5,7 @@ import json
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from tests.advisor.samples import charge_scheduled
 from tests.harness import Harness, harness
 from tests.samples import account, activation_requested, as_dict
 from tests.samples_store import plan_contracted
@@ -52,6 +53,16 @@ async def test_a_message_missing_a_required_field_is_dead_lettered_naming_the_fi
 async def test_bytes_that_are_not_text_are_dead_lettered(store):
     assert await store.deliver(b"\xff\xfe\x00garbage") is Outcome.DEAD_LETTERED
     assert "not UTF-8" in store.dead_letters()[0]["x-tienda-error-message"]
+
+
+async def test_a_type_the_service_does_not_handle_is_ignored_without_judging_its_payload(store):
+    document = as_dict(charge_scheduled(account()))
+    del document["payload"]["lines"]  # billing's business, not the store's: billing dead-letters it
+    raw = json.dumps(document).encode()
+    assert await store.deliver(raw, key=document["account_id"].encode()) is Outcome.IGNORED
+    assert await store.deliver_batch([raw]) == [Outcome.IGNORED]
+    assert (store.counters.ignored, store.counters.dead_lettered) == (2, 0)
+    assert store.dead_letters() == []
 
 
 async def test_an_unknown_message_type_is_dead_lettered(store):

@@ -17,22 +17,39 @@ def encode(envelope: Envelope[Any]) -> bytes:
 
 def decode(value: bytes | None, key: bytes | None = None) -> Envelope[Any]:
     """A typed envelope, or PoisonMessage saying exactly what is wrong."""
+    return typed(decode_header(value, key))
+
+
+def decode_header(value: bytes | None, key: bytes | None = None) -> RawEnvelope:
+    """The envelope with its payload not yet validated: enough to route (or ignore) the message.
+
+    Raises PoisonMessage for what no consumer could read: not JSON, a bad envelope, an
+    unknown type, a schema version newer than this service's, a key that is not the account."""
     raw = _raw_envelope(_json_object(value))
-    try:
-        payload_type = payload_class(raw.type)
-    except UnknownMessageType as error:
-        raise PoisonMessage(str(error)) from None
+    payload_type = _payload_type(raw)
     if raw.schema_version > payload_type.schema_version:
         raise PoisonMessage(
             f"{raw.type} schema version {raw.schema_version} is newer than this service "
             f"reads ({payload_type.schema_version}); deploy a newer version and replay"
         )
     _check_key(key, raw.account_id)
+    return raw
+
+
+def typed(raw: RawEnvelope) -> Envelope[Any]:
+    """The envelope with its payload validated as its type says, or PoisonMessage naming the field."""
     try:
-        payload = payload_type.model_validate(raw.payload)
+        payload = _payload_type(raw).model_validate(raw.payload)
     except ValidationError as error:
         raise PoisonMessage(f"{raw.type} rejected: {describe(error, 'payload.')}") from None
     return Envelope[Any](**raw.model_dump(exclude={"payload"}), payload=payload)
+
+
+def _payload_type(raw: RawEnvelope) -> Any:
+    try:
+        return payload_class(raw.type)
+    except UnknownMessageType as error:
+        raise PoisonMessage(str(error)) from None
 
 
 def _json_object(value: bytes | None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tienda.contracts.envelope import Envelope, EnvelopeHeader
 from tienda.contracts.messages.operations import Result
-from tienda.messaging.codec import decode
+from tienda.messaging.codec import decode_header, typed
 from tienda.messaging.counters import Counters
 from tienda.messaging.dead_letters import DeadLetters, Failure
 from tienda.messaging.errors import PermanentFailure, is_transient
@@ -88,14 +88,16 @@ class MessageProcessor:
         batch: list[tuple[int, Record, Envelope[Any]]] = []
         for index, record in enumerate(records):
             try:
-                envelope = decode(record.value, record.key)
+                header = decode_header(record.value, record.key)
+                if header.type not in self._handlers:
+                    outcomes[index] = self._ignored()
+                    await self._observe(Observation(record, header, Outcome.IGNORED, time.perf_counter() - started))
+                    continue
+                envelope = typed(header)
             except PermanentFailure:
                 outcomes[index] = await self._process(record, started)
                 continue
-            if envelope.type not in self._handlers:
-                outcomes[index] = await self._process(record, started)
-            else:
-                batch.append((index, record, envelope))
+            batch.append((index, record, envelope))
         if batch:
             outcomes |= await self._handle_batch(batch, started)
         return [outcomes[index] for index in range(len(records))]
@@ -145,8 +147,12 @@ class MessageProcessor:
         first_failure_at: datetime | None = None
         for attempt in range(1, len(self._retry.delays) + 2):
             try:
-                envelope = decode(record.value, record.key)
-                outcome = await self._attempt(record, envelope)
+                envelope = header = decode_header(record.value, record.key)
+                if header.type in self._handlers:
+                    envelope = typed(header)
+                    outcome = await self._attempt(record, envelope)
+                else:
+                    outcome = self._ignored()
                 await self._observe(Observation(record, envelope, outcome, time.perf_counter() - started))
                 return outcome
             except Exception as error:  # noqa: BLE001 - every failure is classified below
@@ -162,11 +168,13 @@ class MessageProcessor:
                 await asyncio.sleep(self._retry.delays[attempt - 1])
         raise AssertionError("unreachable: the last attempt either returns or gives up")
 
+    def _ignored(self) -> Outcome:
+        """A type this service does not handle: counted and observed, its payload never validated."""
+        self._counters.ignored += 1
+        return Outcome.IGNORED
+
     async def _attempt(self, record: Record, envelope: Envelope[Any]) -> Outcome:
-        handler = self._handlers.get(envelope.type)
-        if handler is None:
-            self._counters.ignored += 1
-            return Outcome.IGNORED
+        handler = self._handlers[envelope.type]
         async with self._unit_of_work() as uow:
             if await uow.already_processed(envelope.event_id):
                 return self._deduplicated(record, envelope)

@@ -2,7 +2,7 @@
 
     uv run python bench/pipeline.py [--carts 20000] [--accounts 500] [--rate 0] [--database sqlite|postgresql]
 
-Starts a Kafka broker (or uses KAFKA_BOOTSTRAP_SERVERS), the store and billing workers,
+Starts a Kafka broker (or uses KAFKA_BOOTSTRAP_SERVERS), the store, billing and advisor workers,
 publishes PlanContracted for every account, then the carts, as fast as possible (--rate 0)
 or at a fixed offered rate. Measures from each published ActivationRequested to (a) its
 ActivationCompleted on tienda.store.events and (b) billing's outcome for its ChargeScheduled
@@ -43,6 +43,7 @@ from tienda.messaging.database import create_engine
 from tienda.messaging.provisioning import ensure_topics
 
 RESULTS = Path(__file__).parent / "results"
+SERVICES = ("store", "billing", "advisor")
 BUYER = Person(user_id="u-bench", name="Benchmark Buyer", email="bench@tienda.example")
 
 
@@ -133,6 +134,8 @@ class Watch:
     bootstrap: str
     carts: dict[str, float]  # cart event id -> publish time
     completed: dict[str, float] = field(default_factory=dict)
+    stored: dict[str, float] = field(default_factory=dict)  # cart event id -> store's outcome (committed)
+    in_worker_ms: dict[str, list[float]] = field(default_factory=lambda: {"store": [], "billing": []})
     charge_of: dict[str, str] = field(default_factory=dict)  # charge event id -> cart event id
     charged: dict[str, float] = field(default_factory=dict)
 
@@ -168,7 +171,11 @@ class Watch:
                     self.charged.setdefault(cause, pending.pop(document["event_id"]))
         elif record.topic == OPERATIONS_OUTCOMES.name:
             outcome = document["payload"]
+            if outcome["service"] == "store" and outcome["handled_event_id"] in self.carts:
+                self.stored.setdefault(outcome["handled_event_id"], stamp)
+                self.in_worker_ms["store"].append(outcome["latency_ms"])
             if outcome["service"] == "billing" and outcome["handled_type"] == "ChargeScheduled":
+                self.in_worker_ms["billing"].append(outcome["latency_ms"])
                 cart = self.charge_of.get(outcome["handled_event_id"])
                 if cart:
                     self.charged.setdefault(cart, stamp)
@@ -189,15 +196,15 @@ async def backlog_sampler(workers: list[WorkerProcess], samples: list[dict[str, 
         await asyncio.sleep(1)
 
 
-async def plans_taken(workers: list[WorkerProcess], accounts: int, timeout: float = 120) -> None:
+async def plans_taken(workers: list[WorkerProcess], accounts: int, within: float = 120) -> None:
     """Wait until every worker handled the accounts' plans, so that the carts are measured alone."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         handled = [(await asyncio.to_thread(w.metrics)).get("tienda_messages_processed_total", 0) for w in workers]
         if all(count >= accounts for count in handled):
             return
         await asyncio.sleep(0.2)
-    raise SystemExit(f"the workers did not take the {accounts} plans within {timeout:.0f}s")
+    raise SystemExit(f"the workers did not take the {accounts} plans within {within:.0f}s")
 
 
 async def bare_loop(bootstrap: str, count: int, size: int) -> dict[str, float]:
@@ -219,10 +226,12 @@ async def bare_loop(bootstrap: str, count: int, size: int) -> dict[str, float]:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
     await consumer.start()
     await producer.start()
-    moved, started = 0, time.monotonic()
+    moved, started = 0, 0.0
     try:
         while moved < count:
             batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+            if batches and not started:
+                started = time.monotonic()  # from the first records: the group join is not the loop's speed
             futures = [await producer.send(sink, r.value, key=r.key) for rs in batches.values() for r in rs]
             for future in futures:
                 await future
@@ -239,7 +248,8 @@ async def bare_commits(url: str, count: int = 2000) -> dict[str, float]:
     """One row per transaction on the same disk: the database's own commit rate."""
     engine = create_engine(url)
     async with engine.begin() as connection:
-        await connection.execute(text("CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, v TEXT)"))
+        key = "BIGSERIAL PRIMARY KEY" if engine.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+        await connection.execute(text(f"CREATE TABLE IF NOT EXISTS bench_rows (id {key}, v TEXT)"))
     started = time.monotonic()
     for n in range(count):
         async with engine.begin() as connection:
@@ -252,32 +262,57 @@ async def bare_commits(url: str, count: int = 2000) -> dict[str, float]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="tienda-bench-"))
     kafka = None if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else LocalKafka(work / "kafka")
-    stack_started = time.monotonic()
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.start(timeout=90)  # type: ignore[union-attr]
-    await ensure_topics(bootstrap)
     postgres = None
-    if args.database == "postgresql":
-        from tienda.devkit.postgres import LocalPostgres  # noqa: PLC0415
+    workers: list[WorkerProcess] = []
+    try:
+        stack_started = time.monotonic()
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.start(timeout=90)  # type: ignore[union-attr]
+        await ensure_topics(bootstrap)
+        if args.database == "postgresql":
+            from tienda.devkit.postgres import LocalPostgres  # noqa: PLC0415
 
-        postgres = LocalPostgres()
-        postgres.start()
-    urls = {
-        s: postgres.create_database(f"bench_{s}") if postgres else f"sqlite+aiosqlite:///{work / s}.db"
-        for s in ("store", "billing", "bare")
-    }
-    workers = [
-        WorkerProcess(s, worker_env(s, bootstrap, urls[s], heartbeat_seconds="5"), work / f"{s}.log")
-        for s in ("store", "billing")
-    ]
-    for worker in workers:
-        worker.start()
-    stack_seconds = time.monotonic() - stack_started
+            postgres = LocalPostgres()
+            postgres.start()
+        urls = {
+            s: postgres.create_database(f"bench_{s}") if postgres else f"sqlite+aiosqlite:///{work / s}.db"
+            for s in (*SERVICES, "bare")
+        }
+        workers = [
+            WorkerProcess(s, worker_env(s, bootstrap, urls[s], heartbeat_seconds="5"), work / f"{s}.log")
+            for s in SERVICES
+        ]
+        for worker in workers:
+            worker.start()
+        stack_seconds = time.monotonic() - stack_started
+        result = await measure(args, bootstrap, workers)
+        result["stack_start_seconds"] = round(stack_seconds, 2)
+        result["bare_aiokafka_loop"] = await bare_loop(bootstrap, min(args.carts, 20000), result.pop("cart_bytes"))
+        result["bare_database_commits"] = await bare_commits(urls["bare"])
+        result["peak_rss_mib"] = {w.service: peak_rss_mib(w.pid) for w in workers} | {
+            "kafka": peak_rss_mib(kafka.pid if kafka else None)
+        }
+        result["ratio_to_bare_loop"] = (
+            result["tienda"]["charged_per_second"] / result["bare_aiokafka_loop"]["per_second"]
+        )
+        return result
+    finally:
+        for worker in workers:
+            worker.stop()
+        if postgres:
+            postgres.stop()
+            postgres.cleanup()
+        if kafka:
+            kafka.stop()
+
+
+async def measure(args: argparse.Namespace, bootstrap: str, workers: list[WorkerProcess]) -> dict[str, Any]:
+    """Plans first (waited for), then the carts; what the watcher saw, by stage."""
     accounts = [f"acc-bench-{n:04d}" for n in range(args.accounts)]
     await produce(bootstrap, ACCOUNT_PLANS.name, plans(accounts))
-    await plans_taken(workers, len(accounts))
+    await plans_taken([w for w in workers if w.service in ("store", "billing")], len(accounts))
     batch = carts(args.carts, accounts)
     watch = Watch(bootstrap, {event_id: 0.0 for _, event_id, _ in batch})
-    stop, backlog = asyncio.Event(), []
+    stop, backlog = asyncio.Event(), list[dict[str, Any]]()
     sampler = asyncio.create_task(backlog_sampler(workers, backlog, stop))
     watcher = asyncio.create_task(watch.run(args.timeout))
     await asyncio.sleep(1)  # let the watcher's consumer reach the end of the topics before the first cart
@@ -289,6 +324,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     stop.set()
     await sampler
     completed = [1000 * (watch.completed[c] - t) for c, t in watch.carts.items() if c in watch.completed]
+    stored = [1000 * (watch.stored[c] - t) for c, t in watch.carts.items() if c in watch.stored]
+    relayed = [1000 * (watch.completed[c] - watch.stored[c]) for c in watch.completed if c in watch.stored]
+    billed = [1000 * (watch.charged[c] - watch.completed[c]) for c in watch.charged if c in watch.completed]
     charged = [1000 * (watch.charged[c] - t) for c, t in watch.carts.items() if c in watch.charged]
     last = max(watch.charged.values(), default=finished)
     seconds: dict[int, list[float]] = {}
@@ -299,31 +337,25 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         {"second": second, "carts": len(values), "charge_p50_ms": percentile(values, 0.5), "charge_max_ms": max(values)}
         for second, values in sorted(seconds.items())
     ]
-    result = {
+    return {
         "machine": {"cores": os.cpu_count(), "database": args.database},
         "parameters": {"carts": args.carts, "accounts": args.accounts, "offered_rate": args.rate or "max"},
-        "stack_start_seconds": round(stack_seconds, 2),
         "tienda": {
             "charged_per_second": len(charged) / max(last - started, 1e-9),
             "to_activation_completed": summary(completed),
             "to_charge_recorded": summary(charged),
         },
-        "bare_aiokafka_loop": await bare_loop(bootstrap, min(args.carts, 20000), len(batch[0][2])),
-        "bare_database_commits": await bare_commits(urls["bare"]),
-        "peak_rss_mib": {w.service: peak_rss_mib(w.pid) for w in workers}
-        | {"kafka": peak_rss_mib(kafka.pid if kafka else None)},
+        "stages": {
+            "cart_to_store_committed": summary(stored),
+            "store_handling_in_worker": summary(watch.in_worker_ms["store"]),
+            "store_committed_to_relayed": summary(relayed),
+            "relayed_to_billing_committed": summary(billed),
+            "billing_handling_in_worker": summary(watch.in_worker_ms["billing"]),
+        },
         "outbox_backlog": backlog,
         "charge_latency_by_send_second": over_time,
+        "cart_bytes": len(batch[0][2]),
     }
-    result["ratio_to_bare_loop"] = result["tienda"]["charged_per_second"] / result["bare_aiokafka_loop"]["per_second"]
-    for worker in workers:
-        worker.stop()
-    if postgres:
-        postgres.stop()
-        postgres.cleanup()
-    if kafka:
-        kafka.stop()
-    return result
 
 
 def show(result: dict[str, Any]) -> None:
@@ -336,15 +368,15 @@ def show(result: dict[str, Any]) -> None:
         f"ratio {result['ratio_to_bare_loop']:.1%}"
     )
     print(f"  bare database commits: {result['bare_database_commits']['per_second']:.0f}/s")
-    print(f"  {'stage':<28}{'count':>7}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}  (ms)")
-    for stage in ("to_activation_completed", "to_charge_recorded"):
-        s = t[stage]
+    print(f"  {'from the cart published':<32}{'count':>7}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}  (ms)")
+    rows = [(stage, t[stage]) for stage in ("to_activation_completed", "to_charge_recorded")]
+    for name, s in [*rows, *result["stages"].items()]:
         print(
-            f"  {stage:<28}{s['count']:>7}{s['p50_ms']:>9.0f}{s['p95_ms']:>9.0f}{s['p99_ms']:>9.0f}{s['max_ms']:>9.0f}"
+            f"  {name:<32}{s['count']:>7}{s['p50_ms']:>9.1f}{s['p95_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['max_ms']:>9.1f}"
         )
     print(f"  peak RSS (MiB): {json.dumps({k: round(v) if v else v for k, v in result['peak_rss_mib'].items()})}")
-    peak_backlog = max((row.get("store") or 0 for row in result["outbox_backlog"]), default=0)
-    print(f"  store outbox backlog peak: {peak_backlog}")
+    peaks = {s: max((row.get(s) or 0 for row in result["outbox_backlog"]), default=0) for s in SERVICES}
+    print(f"  outbox backlog peak (rows): {json.dumps(peaks)}")
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """The FastStream side of the core: the broker, the subscriber, explicit commits."""
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -44,10 +44,12 @@ def subscribe(
     group_id: str,
     on_position: PositionObserver = lambda topic, partition, offset, highwater: None,
     batch_size: int = 1,
+    before_batch: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Consume ``topics`` in ``group_id``. The offset of a record is committed only after
     its transaction committed or its dead letter was acknowledged (AckPolicy.MANUAL).
-    With ``batch_size`` > 1, up to that many records share one transaction."""
+    With ``batch_size`` > 1, up to that many records share one transaction; ``before_batch``
+    is awaited before each (the relay's back-pressure)."""
     if batch_size <= 1:
 
         @broker.subscriber(
@@ -60,6 +62,8 @@ def subscribe(
         )
         async def consume(message: KafkaMessage) -> None:
             record = Record.of(message.raw_message)
+            if before_batch is not None:
+                await before_batch()
             await processor.process(record)
             await commit(message.consumer, [record], on_position)
 
@@ -78,6 +82,8 @@ def subscribe(
     )
     async def consume_batch(message: KafkaMessage) -> None:
         records = [Record.of(raw) for raw in message.raw_message]
+        if before_batch is not None:
+            await before_batch()
         if records:
             await processor.process_batch(records)
             await commit(message.consumer, records, on_position)

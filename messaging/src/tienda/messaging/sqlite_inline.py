@@ -42,7 +42,8 @@ class WriteLock:
 
     async def acquire(self) -> None:
         try:
-            await asyncio.wait_for(self._lock().acquire(), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                await self._lock().acquire()
         except TimeoutError:
             raise sqlite3.OperationalError(
                 f"database is locked: another write transaction of this process held {self.path} "

@@ -38,7 +38,7 @@ class UnitOfWork:
         sessions: async_sessionmaker[AsyncSession],
         tables: MessagingTables,
         service: str,
-        on_commit: Callable[[], None] = lambda: None,
+        on_commit: Callable[[int], None] = lambda emitted: None,
     ) -> None:
         self._sessions = sessions
         self._tables = tables
@@ -75,7 +75,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         """Write the inbox and outbox rows, then commit; wake the relay if anything was emitted."""
-        emitted = bool(self._outbox_rows)
+        emitted = len(self._outbox_rows)
         if self._inbox_rows:
             await self.session.execute(insert(self._tables.inbox), self._inbox_rows)
         if self._outbox_rows:
@@ -83,7 +83,7 @@ class UnitOfWork:
         self._inbox_rows, self._outbox_rows = [], []
         await self.session.commit()
         if emitted:
-            self._on_commit()
+            self._on_commit(emitted)
 
     async def already_processed(self, event_id: Any) -> bool:
         """Whether this event id was handled before by this service (or earlier in this transaction)."""

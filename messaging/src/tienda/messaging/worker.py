@@ -172,6 +172,7 @@ def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: Outbo
         f"tienda-{definition.name}",
         runtime.monitoring.record_position,
         runtime.settings.consume_batch_size,
+        before_batch=lambda: relay.keep_up(runtime.settings.relay_batch_size * 2),
     )
 
 

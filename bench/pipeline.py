@@ -77,6 +77,17 @@ def peak_rss_mib(pid: int | None) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds a process used so far (0 when it is gone)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def carts(count: int, accounts: list[str]) -> list[tuple[str, str, bytes]]:
     """(account, event id, bytes) of ``count`` one-line carts spread over the accounts."""
     out = []
@@ -284,7 +295,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for worker in workers:
             worker.start()
         stack_seconds = time.monotonic() - stack_started
+        pids = {w.service: w.pid for w in workers} | {"kafka": kafka.pid if kafka else None, "bench": os.getpid()}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         result = await measure(args, bootstrap, workers)
+        result["cpu_ms_per_cart"] = {
+            name: round(1000 * (cpu_seconds(pid) - cpu_before[name]) / args.carts, 2) for name, pid in pids.items()
+        }
         result["stack_start_seconds"] = round(stack_seconds, 2)
         result["bare_aiokafka_loop"] = await bare_loop(bootstrap, min(args.carts, 20000), result.pop("cart_bytes"))
         result["bare_database_commits"] = await bare_commits(urls["bare"])
@@ -374,6 +390,7 @@ def show(result: dict[str, Any]) -> None:
         print(
             f"  {name:<32}{s['count']:>7}{s['p50_ms']:>9.1f}{s['p95_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['max_ms']:>9.1f}"
         )
+    print(f"  CPU ms per cart: {json.dumps(result['cpu_ms_per_cart'])}")
     print(f"  peak RSS (MiB): {json.dumps({k: round(v) if v else v for k, v in result['peak_rss_mib'].items()})}")
     peaks = {s: max((row.get(s) or 0 for row in result["outbox_backlog"]), default=0) for s in SERVICES}
     print(f"  outbox backlog peak (rows): {json.dumps(peaks)}")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, func, insert, select, update
+from sqlalchemy import RowMapping, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.advisor.adapters.tables import assignments, executives, follow_ups, requests, timeline
@@ -229,27 +229,32 @@ class TimelineEntry:
     reference: str | None = None
 
 
+_TOLD = select(timeline.c.id).where(
+    timeline.c.account_id == bindparam("account_id"),
+    timeline.c.kind == bindparam("kind"),
+    timeline.c.reference == bindparam("reference"),
+)
+_ADD_NOTE = insert(timeline)
+
+
 async def note(session: AsyncSession, entry: TimelineEntry) -> bool:
-    """Add the entry unless the account's timeline already tells the same thing (kind and reference)."""
+    """Add the entry unless the account's timeline already tells the same thing (kind and reference).
+
+    Its two statements are built once (every store and billing event passes here)."""
     if entry.reference is not None:
-        known = await session.scalar(
-            select(timeline.c.id).where(
-                timeline.c.account_id == entry.account_id,
-                timeline.c.kind == entry.kind,
-                timeline.c.reference == entry.reference,
-            )
-        )
-        if known is not None:
+        told = {"account_id": entry.account_id, "kind": entry.kind, "reference": entry.reference}
+        if await session.scalar(_TOLD, told) is not None:
             return False
     await session.execute(
-        insert(timeline).values(
-            account_id=entry.account_id,
-            event_id=entry.event_id,
-            kind=entry.kind,
-            summary=entry.summary,
-            occurred_at=entry.occurred_at,
-            reference=entry.reference,
-        )
+        _ADD_NOTE,
+        {
+            "account_id": entry.account_id,
+            "event_id": entry.event_id,
+            "kind": entry.kind,
+            "summary": entry.summary,
+            "occurred_at": entry.occurred_at,
+            "reference": entry.reference,
+        },
     )
     return True
 

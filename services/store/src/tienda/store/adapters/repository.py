@@ -55,7 +55,8 @@ def _product(row: RowMapping) -> Product:
     )
 
 
-def _version_in_force(day: date) -> Any:
+def _version_in_force(day: Any) -> Any:
+    """The version in force on ``day`` (a date or a bound parameter), as a scalar subquery."""
     return (
         select(catalog_versions.c.version)
         .where(catalog_versions.c.effective_from <= day)

@@ -79,8 +79,15 @@ def main() -> int:
     args = parser.parse_args()
     stack = Stack(args.data_dir, args.kafka_port, os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
 
+    interrupted = False
+
     def interrupt(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        # Once: a second Ctrl-C or SIGTERM (uv forwards one, `timeout` sends one) must not cut
+        # the stop short, which left workers running after the stack had exited.
+        nonlocal interrupted
+        if not interrupted:
+            interrupted = True
+            raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGINT, interrupt)
@@ -96,6 +103,7 @@ def main() -> int:
         print(error, file=sys.stderr)
         return 1
     finally:
+        interrupted = True
         stack.stop()
 
 

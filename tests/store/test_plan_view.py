@@ -11,6 +11,7 @@ from tests.store.conftest import fresh, of_type
 from tienda.contracts.types import Person
 from tienda.messaging.database import session_factory
 from tienda.messaging.http import TokenRing, health_app
+from tienda.messaging.processor import Outcome
 from tienda.store.entrypoints.http import routes
 
 TOKENS = TokenRing({"cuenta-y-facturacion": ["*"], "solo-otra": ["acc-otra"]})
@@ -103,3 +104,30 @@ async def test_an_account_without_a_plan_has_an_empty_view(store, http):
 async def test_the_plan_view_needs_a_token_for_the_account(http):
     assert (await http.get("/accounts/acc-1/plan")).status_code == 401
     assert (await http.get("/accounts/acc-1/plan", headers={"Authorization": "Bearer solo-otra"})).status_code == 403
+
+
+async def test_a_batch_that_changes_an_account_several_times_publishes_its_last_view_once(store, customer):
+    other = account()
+    await store.deliver(plan_contracted(other))
+    await fresh(store)
+    carts = [activation_requested(customer, ("TRB-EXTRA", 1), request_id=f"lote-{n}") for n in range(3)]
+    outcomes = await store.deliver_batch([carts[0], activation_requested(other, ("TRB-EXTRA", 2)), *carts[1:]])
+    assert set(outcomes) == {Outcome.PROCESSED}
+    published = await fresh(store)
+    snapshots = {m["account_id"]: m for m in of_type(published, "PlanSnapshot")}
+    assert len(of_type(published, "PlanSnapshot")) == 2, "one per account, not one per cart"
+    last = snapshots[customer]["payload"]
+    assert (last["counts"]["payroll_workers"], last["activations_total"]) == (3, 3)
+    assert last["revision"] == 4  # the plan, then three carts
+    assert snapshots[customer]["causation_id"] == str(carts[-1].event_id)
+    order = [(m["type"], m["account_id"]) for m in published]
+    assert order.index(("PlanSnapshot", customer)) > max(
+        i for i, kind in enumerate(order) if kind == ("ActivationCompleted", customer)
+    ), "the snapshot follows every event it sums up"
+
+
+async def test_one_by_one_each_change_publishes_its_snapshot(store, customer):
+    for n in range(2):
+        await store.deliver(activation_requested(customer, ("TRB-EXTRA", 1), request_id=f"suelto-{n}"))
+    revisions = [m["payload"]["revision"] for m in of_type(await fresh(store), "PlanSnapshot")]
+    assert revisions == [2, 3]

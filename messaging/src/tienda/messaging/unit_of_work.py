@@ -5,7 +5,7 @@ Inbox and outbox rows are kept in memory until ``commit`` and written then, each
 one multi-row INSERT in the order they were added: a batch of a hundred carts costs two
 statements for them instead of four hundred. The outbox's ids keep the emit order."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -48,6 +48,7 @@ class UnitOfWork:
         self._inbox_rows: list[dict[str, Any]] = []
         self._outbox_rows: list[dict[str, Any]] = []
         self._known: set[str] = set()
+        self._before_commit: dict[Hashable, Callable[[], Awaitable[None]]] = {}
         self.rejected = False
 
     @property
@@ -60,6 +61,7 @@ class UnitOfWork:
         self._session = self._sessions()
         await self._session.begin()
         self._inbox_rows, self._outbox_rows, self._known = [], [], set()
+        self._before_commit = {}
         return self
 
     async def __aexit__(
@@ -73,8 +75,19 @@ class UnitOfWork:
         """The handler refused the request on a business rule (and emitted the refusal)."""
         self.rejected = True
 
+    def before_commit(self, key: Hashable, action: Callable[[], Awaitable[None]]) -> None:
+        """Run ``action`` when this transaction commits, once per ``key``: a later action with the
+        same key replaces the earlier one. For what only the last state is worth publishing
+        (a snapshot on a compacted topic): a batch of ten carts of one account publishes one."""
+        self._before_commit.pop(key, None)
+        self._before_commit[key] = action
+
     async def commit(self) -> None:
-        """Write the inbox and outbox rows, then commit; wake the relay if anything was emitted."""
+        """Run the before-commit actions, write the inbox and outbox rows, commit; wake the relay
+        if anything was emitted."""
+        while self._before_commit:
+            key = next(iter(self._before_commit))
+            await self._before_commit.pop(key)()
         emitted = len(self._outbox_rows)
         if self._inbox_rows:
             await self.session.execute(insert(self._tables.inbox), self._inbox_rows)
@@ -116,11 +129,21 @@ class UnitOfWork:
         )
 
     async def emit(
-        self, payload: EventPayload, *, account_id: str, cause: EnvelopeHeader | None = None
+        self,
+        payload: EventPayload,
+        *,
+        account_id: str,
+        cause: EnvelopeHeader | None = None,
+        trace_parent: str | None = None,
     ) -> Envelope[Any]:
-        """Put a message in the outbox (written at commit); the relay publishes it once committed."""
+        """Put a message in the outbox (written at commit); the relay publishes it once committed.
+        Its trace parent is the current span's unless ``trace_parent`` is given."""
         envelope = new_envelope(
-            payload, account_id=account_id, producer=self.service, cause=cause, trace_parent=current_trace_parent()
+            payload,
+            account_id=account_id,
+            producer=self.service,
+            cause=cause,
+            trace_parent=trace_parent or current_trace_parent(),
         )
         self._outbox_rows.append(
             {

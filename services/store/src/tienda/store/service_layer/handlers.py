@@ -1,7 +1,8 @@
 """The store's use cases, one handler per message type it consumes.
 
 Every handler that changes an account's plan view publishes a PlanSnapshot after its
-other messages, in the same transaction. Handlers of one account serialize on its
+other messages, in the same transaction, built at commit: a batch that changes one account
+several times publishes its last view once. Handlers of one account serialize on its
 ``account_plans`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite writers already
 queue) before they look for an earlier request with the same id, so two instances during
 a rebalance neither interleave on one account nor both activate one request.
@@ -24,6 +25,7 @@ from tienda.contracts.messages.plans import AccountReinstated, AccountSuspended,
 from tienda.contracts.messages.store import ReductionRejected, ReductionRequested, ReductionScheduled
 from tienda.messaging.errors import UnresolvableReference
 from tienda.messaging.processor import Handler
+from tienda.messaging.tracing import current_trace_parent
 from tienda.messaging.unit_of_work import UnitOfWork
 from tienda.store.adapters import repository
 from tienda.store.domain.activation import ActivatedItem, CartItem, Decision, decide, granted
@@ -231,8 +233,14 @@ async def _changed_status(envelope: EnvelopeHeader, uow: UnitOfWork, account: Ac
 
 
 async def _publish_view(envelope: EnvelopeHeader, uow: UnitOfWork, account: Account) -> None:
-    snapshot = await plan_snapshot(uow.session, account)
-    await uow.emit(snapshot, account_id=account.account_id, cause=envelope)
+    """The account's PlanSnapshot, built when the transaction commits: once per account in a batch."""
+    trace_parent = current_trace_parent()
+
+    async def publish() -> None:
+        snapshot = await plan_snapshot(uow.session, account)
+        await uow.emit(snapshot, account_id=account.account_id, cause=envelope, trace_parent=trace_parent)
+
+    uow.before_commit(("PlanSnapshot", account.account_id), publish)
 
 
 def _reasons(refusals: tuple[Refusal, ...]) -> list[RejectedLine]:

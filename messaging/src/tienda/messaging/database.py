@@ -23,7 +23,6 @@ def create_engine(url: str) -> AsyncEngine:
         return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    if parsed.database and parsed.database != ":memory:":
         creator = inline_creator(parsed.database, SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_async_engine(url, async_creator=creator)
     else:

@@ -37,6 +37,10 @@ def raw_bytes(message: Any) -> Any:
 PositionObserver = Callable[[str, int, int, int | None], None]
 
 
+async def _go_on() -> None:
+    """No reason to wait before a batch."""
+
+
 def subscribe(
     broker: KafkaBroker,
     processor: MessageProcessor,
@@ -44,7 +48,7 @@ def subscribe(
     group_id: str,
     on_position: PositionObserver = lambda topic, partition, offset, highwater: None,
     batch_size: int = 1,
-    before_batch: Callable[[], Awaitable[None]] | None = None,
+    before_batch: Callable[[], Awaitable[None]] = _go_on,
 ) -> None:
     """Consume ``topics`` in ``group_id``. The offset of a record is committed only after
     its transaction committed or its dead letter was acknowledged (AckPolicy.MANUAL).
@@ -62,8 +66,7 @@ def subscribe(
         )
         async def consume(message: KafkaMessage) -> None:
             record = Record.of(message.raw_message)
-            if before_batch is not None:
-                await before_batch()
+            await before_batch()
             await processor.process(record)
             await commit(message.consumer, [record], on_position)
 
@@ -82,8 +85,7 @@ def subscribe(
     )
     async def consume_batch(message: KafkaMessage) -> None:
         records = [Record.of(raw) for raw in message.raw_message]
-        if before_batch is not None:
-            await before_batch()
+        await before_batch()
         if records:
             await processor.process_batch(records)
             await commit(message.consumer, records, on_position)

@@ -68,6 +68,11 @@ def person_of(row: RowMapping, prefix: str) -> dict[str, str]:
     }
 
 
+async def _first_row(session: AsyncSession, query: Any, params: Mapping[str, Any] | None = None) -> RowMapping | None:
+    """The first row of ``query`` by column name, or None."""
+    return (await session.execute(query, params)).mappings().first()
+
+
 # --- billing accounts ---------------------------------------------------------------------------
 
 
@@ -106,7 +111,7 @@ _ACCOUNT_FOR_UPDATE = _ACCOUNT.with_for_update()
 
 async def account(session: AsyncSession, account_id: str, *, for_update: bool = False) -> BillingAccount | None:
     query = _ACCOUNT_FOR_UPDATE if for_update else _ACCOUNT
-    row = (await session.execute(query, {"account_id": account_id})).mappings().first()
+    row = await _first_row(session, query, {"account_id": account_id})
     return _account_of(row) if row else None
 
 
@@ -424,10 +429,8 @@ async def add_order(session: AsyncSession, order: OrderRecord, now: datetime) ->
 
 
 async def order(session: AsyncSession, account_id: str, order_id: str) -> OrderRecord | None:
-    row = (
-        (await session.execute(select(orders).where(orders.c.account_id == account_id, orders.c.order_id == order_id)))
-        .mappings()
-        .first()
+    row = await _first_row(
+        session, select(orders).where(orders.c.account_id == account_id, orders.c.order_id == order_id)
     )
     return _order_of(row) if row else None
 
@@ -574,14 +577,8 @@ async def add_invoice(session: AsyncSession, new: NewInvoice, now: datetime) -> 
 
 
 async def invoice(session: AsyncSession, account_id: str, invoice_id: str) -> InvoiceRecord | None:
-    row = (
-        (
-            await session.execute(
-                select(invoices).where(invoices.c.account_id == account_id, invoices.c.invoice_id == invoice_id)
-            )
-        )
-        .mappings()
-        .first()
+    row = await _first_row(
+        session, select(invoices).where(invoices.c.account_id == account_id, invoices.c.invoice_id == invoice_id)
     )
     return _invoice_of(row) if row else None
 
@@ -722,7 +719,7 @@ class Card:
 
 
 async def card(session: AsyncSession, account_id: str) -> Card | None:
-    row = (await session.execute(select(cards).where(cards.c.account_id == account_id))).mappings().first()
+    row = await _first_row(session, select(cards).where(cards.c.account_id == account_id))
     if row is None:
         return None
     return Card(
@@ -762,17 +759,12 @@ class BillingDataVersion:
 
 
 async def current_billing_data(session: AsyncSession, account_id: str) -> BillingDataVersion | None:
-    row = (
-        (
-            await session.execute(
-                select(billing_data)
-                .where(billing_data.c.account_id == account_id)
-                .order_by(billing_data.c.version.desc())
-                .limit(1)
-            )
-        )
-        .mappings()
-        .first()
+    row = await _first_row(
+        session,
+        select(billing_data)
+        .where(billing_data.c.account_id == account_id)
+        .order_by(billing_data.c.version.desc())
+        .limit(1),
     )
     if row is None:
         return None
@@ -789,14 +781,8 @@ async def current_billing_data(session: AsyncSession, account_id: str) -> Billin
 
 
 async def billing_data_version(session: AsyncSession, account_id: str, version: int) -> BillingDataVersion | None:
-    row = (
-        (
-            await session.execute(
-                select(billing_data).where(billing_data.c.account_id == account_id, billing_data.c.version == version)
-            )
-        )
-        .mappings()
-        .first()
+    row = await _first_row(
+        session, select(billing_data).where(billing_data.c.account_id == account_id, billing_data.c.version == version)
     )
     if row is None:
         return None

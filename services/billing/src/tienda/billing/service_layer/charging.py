@@ -66,7 +66,7 @@ async def schedule_charge(envelope: Envelope[ChargeScheduled], uow: UnitOfWork) 
     """Record each line of the activation once; prorate it in its period (online: on an order now;
     at renewal: for the next renewal invoice), or keep it waiting for the account's plan."""
     scheduled, account_id, now = envelope.payload, envelope.account_id, datetime.now(UTC)
-    activation_id = str(scheduled.activation_id)
+    activation_id, mode = str(scheduled.activation_id), PaymentMode(scheduled.payment_mode.value)
     if await repository.activation_recorded(uow.session, activation_id):
         return
     new = repository.NewCharges(
@@ -83,7 +83,7 @@ async def schedule_charge(envelope: Envelope[ChargeScheduled], uow: UnitOfWork) 
                 line.quantity,
                 line.unit_price_uf,
                 scheduled.effective_date,
-                PaymentMode(scheduled.payment_mode.value),
+                mode,
             )
             for position, line in enumerate(scheduled.lines, start=1)
         ],
@@ -92,7 +92,7 @@ async def schedule_charge(envelope: Envelope[ChargeScheduled], uow: UnitOfWork) 
     account = await repository.account(uow.session, account_id)
     if account is not None:
         await place_activation(uow, account, activation_id, envelope, now)
-    if account is None or PaymentMode(scheduled.payment_mode.value) is PaymentMode.ONLINE:
+    if account is None or mode is PaymentMode.ONLINE:
         # The view changed: charges wait for the plan, or an order opened. A charge at renewal
         # shows first on the renewal invoice, so the view (and its snapshot) stays as it was.
         await views.emit_snapshot(uow, account_id, envelope)

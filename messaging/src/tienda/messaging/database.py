@@ -13,6 +13,12 @@ from tienda.messaging.sqlite_inline import InlineConnection, inline_creator
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 READ_ONLY = "tienda_read_only"
 """Execution option of a connection that only reads: on SQLite it does not queue for the write lock."""
+UNFLUSHED = "tienda_unflushed"
+"""Execution option of a write transaction that is harmless to lose if the machine fails, because
+it is redone (the relay's "published" marks: a lost mark publishes the row again, and inboxes
+drop the copy). Its commit does not wait for the disk: SQLite ``synchronous=OFF`` for that
+transaction, PostgreSQL ``synchronous_commit = off``. A crash of the process loses nothing;
+only a power or kernel failure can, and never out of order."""
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -20,7 +26,9 @@ def create_engine(url: str) -> AsyncEngine:
     and (for a file) statements run on the event loop's thread (see ``sqlite_inline``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+        engine = create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+        _let_postgresql_skip_the_flush(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         creator = inline_creator(parsed.database, SQLITE_BUSY_TIMEOUT_MS / 1000)
@@ -52,9 +60,18 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
             return
         driver = connection.connection.driver_connection
         if isinstance(driver, InlineConnection):
-            await_(driver.begin_write())
+            await_(driver.begin_write(flushed=not connection.get_execution_options().get(UNFLUSHED, False)))
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _let_postgresql_skip_the_flush(engine: AsyncEngine) -> None:
+    """An UNFLUSHED transaction does not wait for its WAL to reach disk."""
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(UNFLUSHED, False):
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -3,7 +3,8 @@
 Rows are read in id order and sent in that order with an idempotent producer, so
 messages about one account (one key, one partition) keep their order. A crash
 between publishing and marking re-publishes those rows: consumers' inboxes remove
-the duplicates.
+the duplicates. For the same reason the marks are committed without waiting for the
+disk (``UNFLUSHED``): losing the last marks to a power failure only re-publishes.
 
 The consumer of the same worker does not outrun the relay: before each batch it waits
 (``keep_up``) while more than a limit of committed rows wait to be published. Without
@@ -20,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tienda.messaging.counters import Counters
-from tienda.messaging.database import READ_ONLY
+from tienda.messaging.database import READ_ONLY, UNFLUSHED
 from tienda.messaging.publisher import Publisher
 from tienda.messaging.tables import MessagingTables
 
@@ -40,8 +41,8 @@ class OutboxRelay:
         idle_poll: float = 1.0,
         max_backoff: float = 5.0,
     ) -> None:
-        self._engine = engine
         self._reader = engine.execution_options(**{READ_ONLY: True})
+        self._marker = engine.execution_options(**{UNFLUSHED: True})
         self._outbox = tables.outbox
         self._publisher = publisher
         self._counters = counters
@@ -115,7 +116,7 @@ class OutboxRelay:
             return 0
         deliveries = [await self._publisher.send(row.topic, row.key, row.value) for row in rows]
         await asyncio.gather(*deliveries)
-        async with self._engine.begin() as connection:
+        async with self._marker.begin() as connection:
             await connection.execute(
                 update(outbox).where(outbox.c.id.in_([row.id for row in rows])).values(published_at=datetime.now(UTC))
             )

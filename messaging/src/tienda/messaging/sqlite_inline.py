@@ -78,15 +78,20 @@ class InlineConnection(aiosqlite.Connection):
         self._tx = _RunNow()  # type: ignore[assignment]
         self._write_lock = write_lock
         self._holds_write_lock = False
+        self._unflushed = False
 
     def __await__(self) -> Any:
         return self._connect().__await__()
 
-    async def begin_write(self) -> None:
-        """BEGIN IMMEDIATE once no other transaction of this process writes."""
+    async def begin_write(self, flushed: bool = True) -> None:
+        """BEGIN IMMEDIATE once no other transaction of this process writes. With ``flushed``
+        false the commit is not synced to disk (``synchronous=OFF`` until it ends)."""
         await self._write_lock.acquire()
         self._holds_write_lock = True
         try:
+            if not flushed:
+                self._conn.execute("PRAGMA synchronous=OFF")
+                self._unflushed = True
             self._conn.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._release()
@@ -111,6 +116,10 @@ class InlineConnection(aiosqlite.Connection):
             self._release()
 
     def _release(self) -> None:
+        if self._unflushed:
+            self._unflushed = False
+            if self._connection is not None:
+                self._conn.execute("PRAGMA synchronous=FULL")
         if self._holds_write_lock:
             self._holds_write_lock = False
             self._write_lock.release()

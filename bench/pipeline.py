@@ -43,6 +43,7 @@ from tienda.messaging.database import create_engine
 from tienda.messaging.provisioning import ensure_topics
 
 RESULTS = Path(__file__).parent / "results"
+IDLE_SECONDS = 5.0
 SERVICES = ("store", "billing", "advisor")
 BUYER = Person(user_id="u-bench", name="Benchmark Buyer", email="bench@tienda.example")
 
@@ -296,11 +297,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             worker.start()
         stack_seconds = time.monotonic() - stack_started
         pids = {w.service: w.pid for w in workers} | {"kafka": kafka.pid if kafka else None, "bench": os.getpid()}
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        result = await measure(args, bootstrap, workers)
-        result["cpu_ms_per_cart"] = {
-            name: round(1000 * (cpu_seconds(pid) - cpu_before[name]) / args.carts, 2) for name, pid in pids.items()
-        }
+        result = await measure(args, bootstrap, workers, pids)
         result["stack_start_seconds"] = round(stack_seconds, 2)
         result["bare_aiokafka_loop"] = await bare_loop(bootstrap, min(args.carts, 20000), result.pop("cart_bytes"))
         result["bare_database_commits"] = await bare_commits(urls["bare"])
@@ -321,11 +318,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             kafka.stop()
 
 
-async def measure(args: argparse.Namespace, bootstrap: str, workers: list[WorkerProcess]) -> dict[str, Any]:
-    """Plans first (waited for), then the carts; what the watcher saw, by stage."""
+async def idle_cpu(pids: dict[str, int | None], seconds: float = IDLE_SECONDS) -> dict[str, float]:
+    """CPU ms per second each process spends with nothing to do: the stack's fixed cost."""
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    await asyncio.sleep(seconds)
+    return {name: round(1000 * (cpu_seconds(pid) - before[name]) / seconds, 1) for name, pid in pids.items()}
+
+
+async def measure(
+    args: argparse.Namespace, bootstrap: str, workers: list[WorkerProcess], pids: dict[str, int | None]
+) -> dict[str, Any]:
+    """Plans first (waited for), the idle stack, then the carts; what the watcher saw, by stage."""
     accounts = [f"acc-bench-{n:04d}" for n in range(args.accounts)]
     await produce(bootstrap, ACCOUNT_PLANS.name, plans(accounts))
     await plans_taken([w for w in workers if w.service in ("store", "billing")], len(accounts))
+    idle = await idle_cpu(pids)
     batch = carts(args.carts, accounts)
     watch = Watch(bootstrap, {event_id: 0.0 for _, event_id, _ in batch})
     stop, backlog = asyncio.Event(), list[dict[str, Any]]()
@@ -333,10 +340,14 @@ async def measure(args: argparse.Namespace, bootstrap: str, workers: list[Worker
     watcher = asyncio.create_task(watch.run(args.timeout))
     await asyncio.sleep(1)  # let the watcher's consumer reach the end of the topics before the first cart
     started = time.time()
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     sent_at = await produce(bootstrap, ACTIVATION_REQUESTS.name, [(a, v) for a, _, v in batch], args.rate)
     watch.carts.update({event_id: at for (_, event_id, _), at in zip(batch, sent_at, strict=True)})
     await watcher
     finished = time.time()
+    cpu_ms_per_cart = {
+        name: round(1000 * (cpu_seconds(pid) - cpu_before[name]) / args.carts, 2) for name, pid in pids.items()
+    }
     stop.set()
     await sampler
     completed = [1000 * (watch.completed[c] - t) for c, t in watch.carts.items() if c in watch.completed]
@@ -368,6 +379,8 @@ async def measure(args: argparse.Namespace, bootstrap: str, workers: list[Worker
             "relayed_to_billing_committed": summary(billed),
             "billing_handling_in_worker": summary(watch.in_worker_ms["billing"]),
         },
+        "cpu_ms_per_cart": cpu_ms_per_cart,
+        "idle_cpu_ms_per_second": idle,
         "outbox_backlog": backlog,
         "charge_latency_by_send_second": over_time,
         "cart_bytes": len(batch[0][2]),
@@ -391,6 +404,7 @@ def show(result: dict[str, Any]) -> None:
             f"  {name:<32}{s['count']:>7}{s['p50_ms']:>9.1f}{s['p95_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['max_ms']:>9.1f}"
         )
     print(f"  CPU ms per cart: {json.dumps(result['cpu_ms_per_cart'])}")
+    print(f"  idle CPU ms per second: {json.dumps(result['idle_cpu_ms_per_second'])}")
     print(f"  peak RSS (MiB): {json.dumps({k: round(v) if v else v for k, v in result['peak_rss_mib'].items()})}")
     peaks = {s: max((row.get(s) or 0 for row in result["outbox_backlog"]), default=0) for s in SERVICES}
     print(f"  outbox backlog peak (rows): {json.dumps(peaks)}")

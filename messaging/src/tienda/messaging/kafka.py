@@ -5,15 +5,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
-from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from tienda.messaging.offsets import OffsetCommitter
 from tienda.messaging.processor import MessageProcessor
 from tienda.messaging.records import Record
-
-log = logging.getLogger(__name__)
 
 
 def create_broker(bootstrap_servers: str, service: str) -> KafkaBroker:
@@ -55,11 +53,25 @@ def subscribe(
     on_position: PositionObserver = lambda topic, partition, offset, highwater: None,
     batch_size: int = 1,
     before_batch: Callable[[], Awaitable[None]] = _go_on,
-) -> None:
+    commit_interval: float = 0.0,
+) -> OffsetCommitter:
     """Consume ``topics`` in ``group_id``. The offset of a record is committed only after
-    its transaction committed or its dead letter was acknowledged (AckPolicy.MANUAL).
-    With ``batch_size`` > 1, up to that many records share one transaction; ``before_batch``
-    is awaited before each (the relay's back-pressure)."""
+    its transaction committed or its dead letter was acknowledged (AckPolicy.MANUAL), at most
+    every ``commit_interval`` seconds (see ``offsets``). With ``batch_size`` > 1, up to that
+    many records share one transaction; ``before_batch`` is awaited before each (the relay's
+    back-pressure). Close the returned committer before stopping the broker."""
+    committer = OffsetCommitter(commit_interval)
+
+    async def handled(consumer: Any, records: Sequence[Record]) -> None:
+        last: dict[TopicPartition, int] = {}
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            last[partition] = max(last.get(partition, -1), record.offset)
+        await committer.handled(consumer, last)
+        highwater = getattr(consumer, "highwater", None)
+        for partition, offset in last.items():
+            on_position(partition.topic, partition.partition, offset, highwater(partition) if highwater else None)
+
     if batch_size <= 1:
 
         @broker.subscriber(
@@ -69,14 +81,15 @@ def subscribe(
             auto_offset_reset="earliest",
             decoder=whole_message,
             max_poll_records=500,
+            listener=committer,
         )
         async def consume(message: KafkaMessage) -> None:
             record = Record.of(message.raw_message)
             await before_batch()
             await processor.process(record)
-            await commit(message.consumer, [record], on_position)
+            await handled(message.consumer, [record])
 
-        return
+        return committer
 
     @broker.subscriber(
         *topics,
@@ -88,25 +101,13 @@ def subscribe(
         auto_offset_reset="earliest",
         decoder=whole_message,
         max_poll_records=max(batch_size, 500),
+        listener=committer,
     )
     async def consume_batch(message: KafkaMessage) -> None:
         records = [Record.of(raw) for raw in message.raw_message]
         await before_batch()
         if records:
             await processor.process_batch(records)
-            await commit(message.consumer, records, on_position)
+            await handled(message.consumer, records)
 
-
-async def commit(consumer: Any, records: Sequence[Record], on_position: PositionObserver) -> None:
-    """Commit past these records only; a rebalance that took a partition is harmless (inbox)."""
-    positions: dict[TopicPartition, int] = {}
-    for record in records:
-        partition = TopicPartition(record.topic, record.partition)
-        positions[partition] = max(positions.get(partition, 0), record.offset + 1)
-    try:
-        await consumer.commit(positions)
-    except KafkaError as error:
-        log.warning("offsets %s not committed (%s); the next owner will dedupe them", positions, error)
-    highwater = getattr(consumer, "highwater", None)
-    for partition, position in positions.items():
-        on_position(partition.topic, partition.partition, position - 1, highwater(partition) if highwater else None)
+    return committer

@@ -34,6 +34,12 @@ class WorkerSettings(BaseSettings):
     consume_batch_size: int = Field(
         default=100, ge=1, description="Records handled in one transaction at most; 1: one transaction per message."
     )
+    commit_interval: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds between consumer offset commits at most (also on rebalance and stop); "
+        "0: after every batch. A crash re-reads at most this much, and the inbox drops it.",
+    )
     heartbeat_seconds: float = Field(default=10.0, gt=0, description="How often the worker publishes a heartbeat.")
     dead_letter_alert_at: int = Field(
         default=10, ge=1, description="Dead letters within the alert window that raise an alert."

@@ -29,6 +29,7 @@ from tienda.messaging.logs import configure_logging
 from tienda.messaging.metrics import metrics_route
 from tienda.messaging.migrations import upgrade_to_head
 from tienda.messaging.monitoring import Monitoring
+from tienda.messaging.offsets import OffsetCommitter
 from tienda.messaging.openapi import openapi_document
 from tienda.messaging.processor import Handler, MessageProcessor, RetryPolicy
 from tienda.messaging.provisioning import ensure_topics
@@ -119,7 +120,7 @@ async def run_worker(
         runtime.counters,
         batch_size=settings.relay_batch_size,
     )
-    _wire_consumer(definition, runtime, relay)
+    offsets = _wire_consumer(definition, runtime, relay)
     runtime.backlog = relay.backlog
     await _start_broker(runtime, stop)
     relay_task = asyncio.create_task(relay.run(), name=f"{definition.name}-outbox-relay")
@@ -142,6 +143,7 @@ async def run_worker(
     )
     await stop.wait()
     log.info("%s stopping", definition.name)
+    await offsets.close()
     await runtime.broker.stop()
     for task in (relay_task, *tasks):
         task.cancel()
@@ -151,7 +153,7 @@ async def run_worker(
     log.info("%s stopped", definition.name)
 
 
-def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: OutboxRelay) -> None:
+def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: OutboxRelay) -> OffsetCommitter:
     def unit_of_work() -> UnitOfWork:
         return UnitOfWork(runtime.sessions, definition.tables, definition.name, on_commit=relay.wake)
 
@@ -165,7 +167,7 @@ def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: Outbo
         runtime.monitoring.observe,
     )
     topics = [topic.name for topic in topics_consumed_by(definition.name)]
-    subscribe(
+    return subscribe(
         runtime.broker,
         processor,
         topics,
@@ -173,6 +175,7 @@ def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: Outbo
         runtime.monitoring.record_position,
         runtime.settings.consume_batch_size,
         before_batch=lambda: relay.keep_up(runtime.settings.relay_batch_size * 2),
+        commit_interval=runtime.settings.commit_interval,
     )
 
 

@@ -316,6 +316,9 @@ class LocalKafka:
             # After a kill the old registration blocks the new one until its session expires (default 9 s).
             "broker.session.timeout.ms": "3000",
             "broker.heartbeat.interval.ms": "500",
+            # One node on loopback of a small machine: threads to match (defaults 3 and 8).
+            "num.network.threads": "2",
+            "num.io.threads": "2",
         }
         text = "".join(f"{key}={value}\n" for key, value in settings.items())
         self.properties_file.write_text("# Written by tienda.devkit.kafka; rewritten on every start.\n" + text)
@@ -362,6 +365,7 @@ class LocalKafka:
             f"-Xmx{heap}",
             "-Xms128m",
             "-XX:+ExitOnOutOfMemoryError",
+            "-XX:+UseSerialGC",  # a heap of a few hundred MiB: no GC threads to feed on a 2-core machine
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
             f"-Dkafka.log.file={self.log_file}",

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from tests.samples import account, activation_requested
 from tests.samples_store import plan_contracted, reduction_requested
@@ -131,3 +132,24 @@ async def test_one_by_one_each_change_publishes_its_snapshot(store, customer):
         await store.deliver(activation_requested(customer, ("TRB-EXTRA", 1), request_id=f"suelto-{n}"))
     revisions = [m["payload"]["revision"] for m in of_type(await fresh(store), "PlanSnapshot")]
     assert revisions == [2, 3]
+
+
+async def test_a_batch_reads_an_account_once_and_each_cart_sees_the_one_before(store, customer):
+    await fresh(store)
+    reads: list[str] = []
+
+    @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
+    def count(_conn, _cursor, statement, *_):
+        if statement.lstrip().startswith("SELECT") and "FROM account_plans" in statement:
+            reads.append(statement)
+
+    first = activation_requested(customer, ("MOD-REMU", 1), request_id="remu-1")
+    again = activation_requested(customer, ("MOD-REMU", 1), request_id="remu-2")
+    try:
+        outcomes = await store.deliver_batch([first, again])
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", count)
+    assert outcomes == [Outcome.PROCESSED, Outcome.REJECTED], "the second cart saw the module the first one added"
+    rejected = of_type(await fresh(store), "ActivationRejected")
+    assert [r["code"] for r in rejected[0]["payload"]["reasons"]] == ["module_already_active"]
+    assert len(reads) == 1, "the account was read again inside the batch"

@@ -3,7 +3,10 @@
 The statements a cart runs are built once, at import, with bound parameters: SQLAlchemy
 then finds them compiled by identity instead of rebuilding and hashing them per call
 (bench/handlers.py: this was a fifth of the store's time per cart). The catalog in force
-on a day is read once per transaction (``session.info``), so a batch of carts reads it once.
+on a day is read once per transaction (``session.info``), so a batch of carts reads it once;
+so is an account loaded for a change: the next message of that account in the batch finds it
+as the last one left it (every change is written before the handler returns, and a failure
+rolls the whole transaction, and this session, back).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -156,8 +159,15 @@ _ACCOUNT_LOCKED = _ACCOUNT.with_for_update()
 _HOLDINGS = select(entitlements).where(entitlements.c.account_id == bindparam("account_id"))
 
 
+_LOCKED_ACCOUNTS = "store_locked_accounts"
+
+
 async def load_account(session: AsyncSession, account_id: str, *, lock: bool = False) -> Account | None:
-    """The account with its holdings and pending reductions; ``lock``: until the transaction ends."""
+    """The account with its holdings and pending reductions; ``lock``: until the transaction
+    ends, and read once in it (the same object is handed to every later handler)."""
+    locked: dict[str, Account] = session.info.setdefault(_LOCKED_ACCOUNTS, {})
+    if lock and account_id in locked:
+        return locked[account_id]
     query = _ACCOUNT_LOCKED if lock else _ACCOUNT
     head = (await session.execute(query, {"account_id": account_id})).mappings().first()
     if head is None:
@@ -166,7 +176,7 @@ async def load_account(session: AsyncSession, account_id: str, *, lock: bool = F
         head["plan_code"], head["plan_name"], head["billing_cycle"], head["renewal_anchor"], uf(head["plan_price_uf"])
     )
     holdings = await _holdings(session, account_id)
-    return Account(
+    account = Account(
         account_id,
         plan,
         Status(head["status"]),
@@ -176,12 +186,18 @@ async def load_account(session: AsyncSession, account_id: str, *, lock: bool = F
         head["revision"],
         _saved(holdings),
     )
+    if lock:
+        locked[account_id] = account
+    return account
 
 
 async def new_account(session: AsyncSession, account_id: str, plan: Plan) -> Account:
-    """An account contracting its first plan, with what it bought before the store knew plans."""
+    """An account contracting its first plan, with what it bought before the store knew plans
+    (kept for the transaction like a locked load; the handler inserts its row)."""
     holdings = await _holdings(session, account_id)
-    return Account(account_id, plan, holdings=holdings, saved=_saved(holdings))
+    account = Account(account_id, plan, holdings=holdings, saved=_saved(holdings))
+    session.info.setdefault(_LOCKED_ACCOUNTS, {})[account_id] = account
+    return account
 
 
 async def _holdings(session: AsyncSession, account_id: str) -> dict[str, Holding]:

@@ -17,7 +17,7 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tienda.messaging.counters import Counters
@@ -43,7 +43,19 @@ class OutboxRelay:
     ) -> None:
         self._reader = engine.execution_options(**{READ_ONLY: True})
         self._marker = engine.execution_options(**{UNFLUSHED: True})
-        self._outbox = tables.outbox
+        self._outbox = outbox = tables.outbox
+        # Built once: SQLAlchemy finds them compiled by identity instead of rebuilding them each round.
+        self._unsent = (
+            select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(batch_size)
+        )
+        self._mark_sent = (
+            update(outbox)
+            .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+            .values(published_at=bindparam("sent_at"))
+        )
         self._publisher = publisher
         self._counters = counters
         self._batch_size = batch_size
@@ -102,23 +114,15 @@ class OutboxRelay:
 
     async def relay_batch(self) -> int:
         """Publish the oldest unsent rows and mark them sent; how many were sent."""
-        outbox = self._outbox
         async with self._reader.connect() as connection:
-            rows = (
-                await connection.execute(
-                    select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value)
-                    .where(outbox.c.published_at.is_(None))
-                    .order_by(outbox.c.id)
-                    .limit(self._batch_size)
-                )
-            ).all()
+            rows = (await connection.execute(self._unsent)).all()
         if not rows:
             return 0
         deliveries = [await self._publisher.send(row.topic, row.key, row.value) for row in rows]
         await asyncio.gather(*deliveries)
         async with self._marker.begin() as connection:
             await connection.execute(
-                update(outbox).where(outbox.c.id.in_([row.id for row in rows])).values(published_at=datetime.now(UTC))
+                self._mark_sent, {"ids": [row.id for row in rows], "sent_at": datetime.now(UTC)}
             )
         self._counters.published += len(rows)
         return len(rows)

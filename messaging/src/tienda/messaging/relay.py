@@ -121,9 +121,7 @@ class OutboxRelay:
         deliveries = [await self._publisher.send(row.topic, row.key, row.value) for row in rows]
         await asyncio.gather(*deliveries)
         async with self._marker.begin() as connection:
-            await connection.execute(
-                self._mark_sent, {"ids": [row.id for row in rows], "sent_at": datetime.now(UTC)}
-            )
+            await connection.execute(self._mark_sent, {"ids": [row.id for row in rows], "sent_at": datetime.now(UTC)})
         self._counters.published += len(rows)
         return len(rows)
 

@@ -55,12 +55,13 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if connection.get_execution_options().get(READ_ONLY, False):
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY, False):
             connection.exec_driver_sql("BEGIN")
             return
         driver = connection.connection.driver_connection
         if isinstance(driver, InlineConnection):
-            await_(driver.begin_write(flushed=not connection.get_execution_options().get(UNFLUSHED, False)))
+            await_(driver.begin_write(flushed=not options.get(UNFLUSHED, False)))
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 

@@ -159,13 +159,16 @@ _ACCOUNT_LOCKED = _ACCOUNT.with_for_update()
 _HOLDINGS = select(entitlements).where(entitlements.c.account_id == bindparam("account_id"))
 
 
-_LOCKED_ACCOUNTS = "store_locked_accounts"
+def _locked_accounts(session: AsyncSession) -> dict[str, Account]:
+    """The accounts this transaction loaded for a change, by id."""
+    locked: dict[str, Account] = session.info.setdefault("store_locked_accounts", {})
+    return locked
 
 
 async def load_account(session: AsyncSession, account_id: str, *, lock: bool = False) -> Account | None:
     """The account with its holdings and pending reductions; ``lock``: until the transaction
     ends, and read once in it (the same object is handed to every later handler)."""
-    locked: dict[str, Account] = session.info.setdefault(_LOCKED_ACCOUNTS, {})
+    locked = _locked_accounts(session)
     if lock and account_id in locked:
         return locked[account_id]
     query = _ACCOUNT_LOCKED if lock else _ACCOUNT
@@ -196,7 +199,7 @@ async def new_account(session: AsyncSession, account_id: str, plan: Plan) -> Acc
     (kept for the transaction like a locked load; the handler inserts its row)."""
     holdings = await _holdings(session, account_id)
     account = Account(account_id, plan, holdings=holdings, saved=_saved(holdings))
-    session.info.setdefault(_LOCKED_ACCOUNTS, {})[account_id] = account
+    _locked_accounts(session)[account_id] = account
     return account
 
 

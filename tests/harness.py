@@ -3,8 +3,10 @@
 import itertools
 import json
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,12 +16,13 @@ from tienda.messaging.codec import encode
 from tienda.messaging.counters import Counters
 from tienda.messaging.database import session_factory
 from tienda.messaging.dead_letters import DeadLetters
+from tienda.messaging.http import TokenRing
 from tienda.messaging.migrations import upgrade_to_head
 from tienda.messaging.processor import MessageProcessor, Outcome, RetryPolicy
 from tienda.messaging.records import Record
 from tienda.messaging.relay import OutboxRelay
 from tienda.messaging.unit_of_work import UnitOfWork
-from tienda.messaging.worker import ServiceDefinition
+from tienda.messaging.worker import Runtime, ServiceDefinition, http_app
 
 _offsets = itertools.count()
 QUICK_RETRIES = RetryPolicy((0.01, 0.01))
@@ -49,6 +52,24 @@ class Harness:
             records.append(Record(topic, 0, next(_offsets), key, value))
         return await self.processor.process_batch(records)
 
+    def unit_of_work(self) -> UnitOfWork:
+        """A transaction of the service, on its clock."""
+        return UnitOfWork(
+            session_factory(self.engine), self.definition.tables, self.definition.name, clock=self.definition.clock
+        )
+
+    def http(self, tokens: TokenRing, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+        """The service's HTTP surface on this database, as the worker serves it (no broker behind)."""
+        runtime = SimpleNamespace(
+            engine=self.engine,
+            sessions=session_factory(self.engine),
+            readers=session_factory(self.engine),
+            unit_of_work=self.unit_of_work,
+        )
+        app = http_app(self.definition, cast(Runtime, runtime), tokens, {})
+        transport = httpx.ASGITransport(app=app)
+        return httpx.AsyncClient(transport=transport, base_url=f"http://{self.definition.name}", headers=headers)
+
     async def relay(self) -> list[dict[str, Any]]:
         """Publish the outbox through the fake publisher; the messages sent, decoded."""
         relay = OutboxRelay(self.engine, self.definition.tables, self.publisher, self.counters)
@@ -72,9 +93,9 @@ async def harness(definition: ServiceDefinition, engine: AsyncEngine, retry: Ret
     publisher, counters = FakePublisher(), Counters()
 
     def unit_of_work() -> UnitOfWork:
-        return UnitOfWork(session_factory(engine), definition.tables, definition.name)
+        return UnitOfWork(session_factory(engine), definition.tables, definition.name, clock=definition.clock)
 
     processor = MessageProcessor(
-        definition.handlers, unit_of_work, DeadLetters(definition.name, publisher), counters, retry
+        definition.consumer.handlers, unit_of_work, DeadLetters(definition.name, publisher), counters, retry
     )
     return Harness(definition, engine, publisher, counters, processor)

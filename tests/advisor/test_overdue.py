@@ -10,14 +10,13 @@ from tests.advisor.samples import request_submitted, request_updated, settings
 from tests.harness import Harness, harness
 from tests.samples import account
 from tests.waiting import eventually
-from tienda.advisor.bootstrap import definition, policy_of
-from tienda.advisor.entrypoints.overdue import overdue_watch
+from tienda.advisor.bootstrap import definition, policy
 from tienda.advisor.service_layer.handlers import raise_overdue_alerts
 from tienda.contracts.messages.advisor import RequestStatus
 from tienda.messaging.database import session_factory
 from tienda.messaging.unit_of_work import UnitOfWork
 
-POLICY = policy_of(settings())
+POLICY = policy(settings())
 # Submitted Monday 16 March 2026 10:00 in Santiago; 8 business hours: due Monday 18:00 (21:00 UTC).
 DUE = datetime(2026, 3, 16, 21, 0, tzinfo=UTC)
 
@@ -65,22 +64,26 @@ async def test_a_redirected_request_is_never_overdue(advisor):
     assert await check(advisor, DUE + timedelta(days=30)) == 0
 
 
-async def test_the_background_task_checks_with_the_injected_clock(advisor):
-    await advisor.deliver(request_submitted(account(), request_id="sol-45"))
-    checked = asyncio.Event()
+async def test_the_worker_checks_for_overdue_requests_with_its_clock_and_interval(engine):
+    clock_read = asyncio.Event()
 
     def clock() -> datetime:
-        checked.set()
+        clock_read.set()
         return DUE + timedelta(hours=1)
 
-    runtime = SimpleNamespace(unit_of_work=lambda: unit_of_work(advisor))
-    task = asyncio.create_task(overdue_watch(POLICY, clock, every_seconds=0.01)(runtime))
-
-    async def alerted():
-        return [row for row in await advisor.rows("requests") if row["overdue_alerted_at"]]
-
+    worker = definition(settings(overdue_check_seconds=0.01), clock=clock)
+    advisor = await harness(worker, engine)
+    [scheduler] = worker.background
+    runtime = SimpleNamespace(unit_of_work=advisor.unit_of_work)
+    task = asyncio.create_task(scheduler(runtime))  # type: ignore[arg-type]
     try:
-        await asyncio.wait_for(checked.wait(), 5)
+        await asyncio.wait_for(clock_read.wait(), 5)  # the first check ran before the request existed
+        await advisor.deliver(request_submitted(account(), request_id="sol-45"))
+
+        async def alerted():
+            return [row for row in await advisor.rows("requests") if row["overdue_alerted_at"]]
+
+        # found by a later round: with the default interval (60 s) it would not come within 5 s
         await eventually(alerted, timeout=5, what="the overdue request marked as alerted")
     finally:
         task.cancel()

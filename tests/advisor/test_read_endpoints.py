@@ -1,12 +1,10 @@
 """Read side: an account's requests and timeline; an executive's open queue, due first first,
 readable only with a token for every account."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
-import httpx
 import pytest
-from starlette.applications import Starlette
 
 from tests.advisor.samples import (
     MONDAY_MORNING,
@@ -19,9 +17,7 @@ from tests.advisor.samples import (
 from tests.harness import Harness, harness
 from tests.samples import account
 from tienda.advisor.bootstrap import definition
-from tienda.advisor.entrypoints.http import routes
 from tienda.contracts.messages.advisor import RequestKind, RequestStatus
-from tienda.messaging.database import session_factory
 from tienda.messaging.http import TokenRing
 
 TOKENS = TokenRing({"ops-token": ["*"], "erp-ferreteria": ["acc-ferreteria"]})
@@ -34,10 +30,10 @@ async def advisor(engine) -> Harness:
 
 
 async def get(advisor: Harness, path: str, token: str | None = "ops-token", now: datetime = TUESDAY_NOON):
-    runtime = SimpleNamespace(sessions=session_factory(advisor.engine), readers=session_factory(advisor.engine))
-    app = Starlette(routes=list(routes(runtime, TOKENS, lambda: now)))
+    """GET as the worker serves it, its clock at ``now``."""
+    at_now = replace(advisor, definition=definition(settings(), clock=lambda: now))
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://advisor") as http:
+    async with at_now.http(TOKENS) as http:
         return await http.get(path, headers=headers)
 
 

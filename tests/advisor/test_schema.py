@@ -5,6 +5,7 @@ from alembic.migration import MigrationContext
 
 from tests.harness import harness
 from tienda.advisor.bootstrap import definition
+from tienda.advisor.config import AdvisorSettings
 
 
 def differences(connection, metadata):
@@ -12,6 +13,6 @@ def differences(connection, metadata):
 
 
 async def test_the_migrated_database_matches_the_tables_of_the_code(engine):
-    advisor = await harness(definition(), engine)
+    advisor = await harness(definition(AdvisorSettings()), engine)
     async with engine.connect() as connection:
         assert await connection.run_sync(differences, advisor.definition.metadata) == []

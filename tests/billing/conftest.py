@@ -13,9 +13,10 @@ import pytest
 from tests.harness import Harness, harness
 from tests.samples import CAMILA, account
 from tienda.billing.bootstrap import definition
-from tienda.billing.domain.dates import CHILE
+from tienda.billing.config import BillingSettings
 from tienda.billing.service_layer.renewal import Renewed, renew_due_accounts
 from tienda.billing.service_layer.scheduler import SchedulerPolicy, TickReport, tick
+from tienda.contracts.business_day import CHILE
 from tienda.contracts.envelope import Envelope, new_envelope
 from tienda.contracts.messages.activation import ChargeScheduled, PricedLine
 from tienda.contracts.messages.billing import (
@@ -183,7 +184,7 @@ class Billing:
 
 @pytest.fixture
 async def billing(engine) -> Billing:
-    return Billing(await harness(definition(), engine))
+    return Billing(await harness(definition(BillingSettings()), engine))
 
 
 def days(n: int) -> timedelta:

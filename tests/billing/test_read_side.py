@@ -6,35 +6,20 @@ import subprocess
 import sys
 from datetime import date
 
-import httpx
 import pytest
-from starlette.applications import Starlette
 
 from tests.billing.conftest import USERS, charge_scheduled, payloads, payment, uf_published
-from tienda.billing.bootstrap import definition
-from tienda.billing.config import BillingSettings
 from tienda.contracts.types import PaymentMode
-from tienda.messaging.database import session_factory
 from tienda.messaging.http import TokenRing
-from tienda.messaging.kafka import create_broker
-from tienda.messaging.worker import Runtime
 
 TOKENS = TokenRing({"ops-token": ["*"], "erp-ferreteria": ["acc-ferreteria-rojas"]})
 OPS = {"Authorization": "Bearer ops-token"}
 
 
 @pytest.fixture
-def http(billing):
-    runtime = Runtime(
-        "billing",
-        BillingSettings(),
-        billing.h.engine,
-        session_factory(billing.h.engine),
-        billing.h.definition.tables,
-        create_broker("127.0.0.1:9", "billing"),
-    )
-    app = Starlette(routes=list(definition().routes(runtime, TOKENS)))
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://billing", headers=OPS)
+async def http(billing):
+    async with billing.h.http(TOKENS, headers=OPS) as client:
+        yield client
 
 
 async def test_the_payment_history_says_what_was_paid_how_much_how_by_whom_and_when(billing, http):

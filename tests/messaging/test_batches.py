@@ -7,11 +7,12 @@ from tests.samples import account, activation_requested
 from tests.samples_store import plan_contracted
 from tienda.messaging.processor import Outcome
 from tienda.store.bootstrap import definition
+from tienda.store.config import StoreSettings
 
 
 @pytest.fixture
 async def store(engine) -> Harness:
-    return await harness(definition(), engine)
+    return await harness(definition(StoreSettings()), engine)
 
 
 async def test_a_batch_commits_every_effect_once_and_sees_duplicates_inside_it(store):
@@ -40,14 +41,14 @@ async def test_poison_in_a_batch_is_dead_lettered_and_the_rest_processed(store):
 async def test_a_handler_failure_rolls_the_batch_back_and_each_message_is_handled_alone(store, monkeypatch):
     account_id = account()
     boom = activation_requested(account_id, ("USR-EXTRA", 1))
-    real = store.definition.handlers["ActivationRequested"]
+    real = store.definition.consumer.handlers["ActivationRequested"]
 
     async def fails_on_one(envelope, uow):
         if envelope.event_id == boom.event_id:
             raise ValueError("a bug on this one message")
         await real(envelope, uow)
 
-    monkeypatch.setitem(store.definition.handlers, "ActivationRequested", fails_on_one)
+    monkeypatch.setitem(store.definition.consumer.handlers, "ActivationRequested", fails_on_one)
     good = activation_requested(account_id, ("USR-EXTRA", 4))
     outcomes = await store.deliver_batch([plan_contracted(account_id), boom, good])
     assert outcomes == [Outcome.PROCESSED, Outcome.DEAD_LETTERED, Outcome.PROCESSED]

@@ -3,16 +3,10 @@
 import asyncio
 
 import httpx
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 
-from tienda.messaging.http import TokenRing, account_route, health_app
+from tienda.messaging.http import TokenRing, account_readers, health_app
 
 TOKENS = TokenRing({"ops-token": ["*"], "erp-ferreteria": ["acc-ferreteria"]})
-
-
-async def plan(_: Request, account_id: str) -> JSONResponse:
-    return JSONResponse({"account_id": account_id})
 
 
 async def never_answers() -> None:
@@ -24,9 +18,13 @@ async def fine() -> None:
 
 
 def client(checks=None) -> httpx.AsyncClient:
-    app = health_app(
-        "store", checks or {"database": fine}, [account_route("/accounts/{account_id}/plan", plan, TOKENS)]
-    )
+    accounts = account_readers(TOKENS)
+
+    @accounts.get("/accounts/{account_id}/plan")
+    async def plan(account_id: str) -> dict[str, str]:
+        return {"account_id": account_id}
+
+    app = health_app("store", checks or {"database": fine}, [accounts])
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://store")
 
 

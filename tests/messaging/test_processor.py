@@ -13,12 +13,12 @@ from tienda.messaging.dead_letters import redact_card_numbers
 from tienda.messaging.errors import is_transient
 from tienda.messaging.processor import Outcome
 from tienda.store.bootstrap import definition
-from tienda.store.service_layer import handlers
+from tienda.store.config import StoreSettings
 
 
 @pytest.fixture
 async def store(engine) -> Harness:
-    return await harness(definition(), engine)
+    return await harness(definition(StoreSettings()), engine)
 
 
 async def test_a_message_is_processed_once_and_its_duplicate_has_no_effect(store):
@@ -79,14 +79,14 @@ async def test_a_key_that_is_not_the_account_is_dead_lettered(store):
 
 
 async def test_a_transient_failure_is_retried_and_then_succeeds(store, monkeypatch):
-    real, failures = handlers.HANDLERS["ActivationRequested"], [1]
+    real, failures = store.definition.consumer.handlers["ActivationRequested"], [1]
 
     async def flaky(envelope, uow):
         if failures.pop() if failures else 0:
             raise OperationalError("SELECT 1", {}, Exception("database is locked"))
         await real(envelope, uow)
 
-    monkeypatch.setitem(store.definition.handlers, "ActivationRequested", flaky)
+    monkeypatch.setitem(store.definition.consumer.handlers, "ActivationRequested", flaky)
     cart = activation_requested(account())
     await store.deliver(plan_contracted(cart.account_id))
     assert await store.deliver(cart) is Outcome.PROCESSED
@@ -98,7 +98,7 @@ async def test_a_transient_failure_that_outlasts_the_retries_is_dead_lettered_wi
     async def down(envelope, uow):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setitem(store.definition.handlers, "ActivationRequested", down)
+    monkeypatch.setitem(store.definition.consumer.handlers, "ActivationRequested", down)
     assert await store.deliver(activation_requested(account())) is Outcome.DEAD_LETTERED
     assert store.dead_letters()[0]["x-tienda-attempts"] == "3"
     assert store.counters.retried == 2

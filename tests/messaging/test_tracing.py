@@ -13,11 +13,13 @@ from tests.harness import harness
 from tests.samples import account, activation_requested
 from tests.samples_store import plan_contracted
 from tienda.billing.bootstrap import definition as billing
+from tienda.billing.config import BillingSettings
 from tienda.messaging.codec import decode
 from tienda.messaging.logs import JsonFormatter
 from tienda.messaging.records import Record
 from tienda.messaging.tracing import processing
 from tienda.store.bootstrap import definition as store
+from tienda.store.config import StoreSettings
 
 EXPORTER = InMemorySpanExporter()
 
@@ -32,14 +34,14 @@ def tracer_provider():
 async def test_the_charge_billing_records_is_in_the_trace_of_the_cart(engine):
     EXPORTER.clear()
     cart = activation_requested(account(), ("USR-EXTRA", 2))
-    store_side = await harness(store(), engine)
+    store_side = await harness(store(StoreSettings()), engine)
     await store_side.deliver(plan_contracted(cart.account_id))
     await store_side.deliver(cart)
     emitted = await store_side.relay()
     charge = next(message for message in emitted if message["type"] == "ChargeScheduled")
     assert charge["trace_parent"]
 
-    billing_side = await harness(billing(), engine)
+    billing_side = await harness(billing(BillingSettings()), engine)
     await billing_side.deliver(decode(json.dumps(charge).encode()))
     spans = {span.name: span for span in EXPORTER.get_finished_spans()}
     cart_span, charge_span = spans["store process ActivationRequested"], spans["billing process ChargeScheduled"]

@@ -9,11 +9,12 @@ from tests.harness import Harness, harness
 from tests.samples import account
 from tests.samples_store import plan_contracted
 from tienda.store.bootstrap import definition
+from tienda.store.config import StoreSettings
 
 
 @pytest.fixture
 async def store(engine) -> Harness:
-    return await harness(definition(), engine)
+    return await harness(definition(StoreSettings()), engine)
 
 
 @pytest.fixture

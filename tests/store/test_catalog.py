@@ -2,6 +2,8 @@
 the version in force on the activation's effective date; a later price never alters a past activation."""
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,7 +20,6 @@ from tienda.messaging.unit_of_work import UnitOfWork
 from tienda.store.adapters.catalog_file import CatalogFileError, parse_catalog, read_catalog_file
 from tienda.store.adapters.tables import messaging
 from tienda.store.domain.catalog import CatalogVersion, catalog_problems
-from tienda.store.entrypoints.catalog_cli import main
 from tienda.store.service_layer.catalog import CatalogRefused, Loaded, load_catalog
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "services" / "store" / "catalog" / "2026-12.json"
@@ -191,15 +192,24 @@ def test_a_catalog_that_breaks_the_rules_lists_every_problem():
     ]
 
 
-def test_the_operator_command_loads_a_file_and_lists_the_versions(tmp_path, capsys):
+def catalog_command(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """``python -m tienda.store.catalog ...`` as an operator types it."""
+    command = [sys.executable, "-m", "tienda.store.catalog", *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_the_operator_command_loads_a_file_and_lists_the_versions(tmp_path):
     document = example_document() | {"version": "2099-01", "effective_from": "2099-01-01"}
     path = tmp_path / "2099-01.json"
     path.write_text(json.dumps(document))
     url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    assert main(["--database-url", url, "load", str(path)]) == 0
-    assert main(["--database-url", url, "load", str(path)]) == 0
-    assert main(["--database-url", url, "list"]) == 0
-    out = capsys.readouterr().out.splitlines()
+    runs = [
+        catalog_command("--database-url", url, "load", str(path)),
+        catalog_command("--database-url", url, "load", str(path)),
+        catalog_command("--database-url", url, "list"),
+    ]
+    assert [run.returncode for run in runs] == [0, 0, 0], [run.stderr for run in runs]
+    out = "".join(run.stdout for run in runs).splitlines()
     assert out[0] == "catalog 2099-01 (10 products, from 2099-01-01): loaded"
     assert out[1] == "catalog 2099-01 (10 products, from 2099-01-01): already loaded, identical"
     assert [line.split("\t")[:3] for line in out[2:]] == [
@@ -208,8 +218,9 @@ def test_the_operator_command_loads_a_file_and_lists_the_versions(tmp_path, caps
     ]
 
 
-def test_the_operator_command_refuses_a_bad_file_saying_why(tmp_path, capsys):
+def test_the_operator_command_refuses_a_bad_file_saying_why(tmp_path):
     path = tmp_path / "roto.json"
     path.write_text('{"version": "2099-02", "products": [')
-    assert main(["--database-url", f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", "load", str(path)]) == 1
-    assert "not loaded" in capsys.readouterr().err
+    run = catalog_command("--database-url", f"sqlite+aiosqlite:///{tmp_path / 'store.db'}", "load", str(path))
+    assert run.returncode == 1
+    assert "not loaded" in run.stderr

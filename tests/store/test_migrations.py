@@ -12,11 +12,12 @@ from tests.samples_store import plan_contracted, reduction_requested
 from tests.store.conftest import fresh, of_type, reasons
 from tienda.store.adapters.tables import activation_lines, activations
 from tienda.store.bootstrap import definition
+from tienda.store.config import StoreSettings
 
 
 async def upgrade_to(engine, revision: str) -> None:
     config = Config()
-    config.set_main_option("script_location", str(definition().migrations))
+    config.set_main_option("script_location", str(definition(StoreSettings()).migrations))
 
     def upgrade(connection):
         config.attributes["connection"] = connection
@@ -54,7 +55,7 @@ async def test_entitlements_bought_before_the_migration_become_store_purchases(e
                 unit_price_uf=Decimal("0.5000"),
             )
         )
-    store = await harness(definition(), engine)
+    store = await harness(definition(StoreSettings()), engine)
     [row] = await store.rows("entitlements")
     assert (row["quantity"], row["included"], row["purchased"]) == (4, 0, 4)
     assert [version["version"] for version in await store.rows("catalog_versions")] == ["2022-01"]

@@ -1,8 +1,5 @@
 """GET /accounts/{id}/plan: what "Cuenta y Facturación" shows of the plan, read from the store's database."""
 
-from types import SimpleNamespace
-
-import httpx
 import pytest
 from sqlalchemy import event
 
@@ -10,10 +7,8 @@ from tests.samples import account, activation_requested
 from tests.samples_store import plan_contracted, reduction_requested
 from tests.store.conftest import fresh, of_type
 from tienda.contracts.types import Person
-from tienda.messaging.database import session_factory
-from tienda.messaging.http import TokenRing, health_app
+from tienda.messaging.http import TokenRing
 from tienda.messaging.processor import Outcome
-from tienda.store.entrypoints.http import routes
 
 TOKENS = TokenRing({"cuenta-y-facturacion": ["*"], "solo-otra": ["acc-otra"]})
 MATIAS = Person(user_id="u-matias", name="Matías Fuentes", email="matias.fuentes@bodega-los-andes.cl")
@@ -21,9 +16,7 @@ MATIAS = Person(user_id="u-matias", name="Matías Fuentes", email="matias.fuente
 
 @pytest.fixture
 async def http(store):
-    runtime = SimpleNamespace(sessions=session_factory(store.engine), readers=session_factory(store.engine))
-    app = health_app("store", {}, routes(runtime, TOKENS))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://store") as client:
+    async with store.http(TOKENS) as client:
         yield client
 
 

@@ -8,33 +8,26 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
-from tienda.messaging.http import TokenRing, health_app
-from tienda.messaging.metrics import metrics_route
-from tienda.messaging.monitoring import Monitoring
-from tienda.messaging.openapi import openapi_document
-from tienda.messaging.worker import Runtime, ServiceDefinition, document_routes
+from tienda.messaging.http import TokenRing
+from tienda.messaging.worker import Runtime, ServiceDefinition, http_app
 
 DOCS_DIR = Path(__file__).resolve().parents[4] / "docs" / "openapi"
 
 
-async def _never() -> int:
-    return 0
-
-
 def definitions() -> list[ServiceDefinition]:
     from tienda.advisor.bootstrap import definition as advisor  # noqa: PLC0415 - tools import services lazily
+    from tienda.advisor.config import AdvisorSettings  # noqa: PLC0415
     from tienda.billing.bootstrap import definition as billing  # noqa: PLC0415
+    from tienda.billing.config import BillingSettings  # noqa: PLC0415
     from tienda.store.bootstrap import definition as store  # noqa: PLC0415
+    from tienda.store.config import StoreSettings  # noqa: PLC0415
 
-    return [store(), billing(), advisor()]
+    return [store(StoreSettings()), billing(BillingSettings()), advisor(AdvisorSettings())]
 
 
 def document(definition: ServiceDefinition) -> dict[str, Any]:
-    """The worker's OpenAPI document, from the routes it serves (no runtime needed to list them)."""
-    runtime = cast(Runtime, None)
-    routes = [metrics_route(cast(Monitoring, None), _never), *definition.routes(runtime, TokenRing({}))]
-    app = health_app(definition.name, {}, [*routes, *document_routes(definition)])
-    return openapi_document(definition.name, app.routes)
+    """The worker's OpenAPI document, from the routes it serves (no runtime needed to build them)."""
+    return http_app(definition, cast(Runtime, None), TokenRing({}), {}).openapi()
 
 
 def documents() -> dict[str, dict[str, Any]]:

@@ -1,18 +1,26 @@
-"""Each worker's HTTP surface: liveness, readiness within a second, and read endpoints
-behind bearer tokens that may be limited to some accounts."""
+"""Each worker's HTTP surface (FastAPI): liveness, readiness within a second, and the service's
+endpoints behind bearer tokens that may be limited to some accounts.
+
+Endpoints declare pydantic response models, so the OpenAPI document (``/openapi.json``) says
+what each one returns. There is no documentation UI and no "try it" route. A refusal is a
+problem document ``{"status", "title", "detail"}`` naming what to do."""
 
 import asyncio
 import hmac
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Annotated, Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from fastapi import APIRouter, Depends, FastAPI, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 Check = Callable[[], Awaitable[object]]
 
 READY_TIMEOUT = 0.8
+EVERY_ACCOUNT = "*"
 
 
 class TokenRing:
@@ -26,39 +34,83 @@ class TokenRing:
         scheme, _, token = (header or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
+        return self.accounts_of_token(token.strip())
+
+    def accounts_of_token(self, token: str) -> frozenset[str] | None:
         for known, accounts in self._tokens.items():
-            if hmac.compare_digest(known.encode(), token.strip().encode()):
+            if hmac.compare_digest(known.encode(), token.encode()):
                 return accounts
         return None
 
 
+class Problem(BaseModel):
+    """Why a request was refused, and what to do."""
+
+    status: int
+    title: str
+    detail: str
+
+
+class Refused(Exception):
+    """Answer the request with a problem document."""
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.problem = Problem(status=status, title=title, detail=detail)
+
+
 def problem(status: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse({"status": status, "title": title, "detail": detail}, status_code=status)
+    return JSONResponse(Problem(status=status, title=title, detail=detail).model_dump(), status_code=status)
 
 
-def authorize(request: Request, tokens: TokenRing, account_id: str) -> Response | None:
-    """None when the request may read ``account_id``; else the 401 or 403 to answer."""
-    accounts = tokens.accounts_of(request.headers.get("authorization"))
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Missing or unknown bearer token."},
+    403: {"model": Problem, "description": "The token may not read this account."},
+    422: {"model": Problem, "description": "The request is not what the endpoint takes; the detail says why."},
+}
+
+_bearer = HTTPBearer(auto_error=False, description='A configured token (API_TOKENS); "*" tokens read every account.')
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+
+
+def _accounts(tokens: TokenRing, credentials: HTTPAuthorizationCredentials | None) -> frozenset[str]:
+    accounts = tokens.accounts_of_token(credentials.credentials) if credentials else None
     if accounts is None:
-        return problem(401, "unauthorized", "send Authorization: Bearer <token> with a configured token")
-    if "*" not in accounts and account_id not in accounts:
-        return problem(403, "forbidden", f"this token may not read account {account_id}")
-    return None
+        raise Refused(401, "unauthorized", "send Authorization: Bearer <token> with a configured token")
+    return accounts
 
 
-AccountView = Callable[[Request, str], Awaitable[Response]]
+def account_readers(tokens: TokenRing) -> APIRouter:
+    """A router for ``/accounts/{account_id}/...``: each request needs a token that may read the account."""
+
+    async def may_read(account_id: str, credentials: Credentials) -> None:
+        accounts = _accounts(tokens, credentials)
+        if EVERY_ACCOUNT not in accounts and account_id not in accounts:
+            raise Refused(403, "forbidden", f"this token may not read account {account_id}")
+
+    return APIRouter(dependencies=[Depends(may_read)], responses=REFUSALS)
 
 
-def account_route(path: str, view: AccountView, tokens: TokenRing) -> Route:
-    """A GET route under /accounts/{account_id}/... guarded by the token ring."""
+def operators(tokens: TokenRing, why: str) -> APIRouter:
+    """A router for what spans accounts (an executive's queue, renewals): a token for every account."""
 
-    async def endpoint(request: Request) -> Response:
-        account_id = request.path_params["account_id"]
-        refusal = authorize(request, tokens, account_id)
-        return refusal or await view(request, account_id)
+    async def reads_everything(credentials: Credentials) -> None:
+        if EVERY_ACCOUNT not in _accounts(tokens, credentials):
+            raise Refused(403, "forbidden", f'{why}: it needs a token for every account (["*"])')
 
-    endpoint.__doc__ = view.__doc__
-    return Route(path, endpoint, methods=["GET"])
+    return APIRouter(dependencies=[Depends(reads_everything)], responses=REFUSALS)
+
+
+class Liveness(BaseModel):
+    service: str
+    status: str
+
+
+class Readiness(BaseModel):
+    service: str
+    status: str
+    checks: dict[str, str]
+    """Each dependency: "ok", or what is wrong with it."""
 
 
 async def _run_check(check: Check) -> str:
@@ -71,19 +123,61 @@ async def _run_check(check: Check) -> str:
         return f"{type(error).__name__}: {error}"[:300]
 
 
-def health_app(service: str, checks: Mapping[str, Check], routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """/health/live, /health/ready and the service's read routes."""
+def health_app(service: str, checks: Mapping[str, Check], routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """/health/live, /health/ready, /openapi.json and the service's routers."""
+    app = FastAPI(
+        title=f"Tienda {service} worker",
+        version="0.1.0",
+        description=f"Health, metrics and read endpoints of the {service} worker.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
 
-    async def live(_: Request) -> Response:
+    @app.get("/health/live")
+    async def live() -> Liveness:
         """The process answers."""
-        return JSONResponse({"service": service, "status": "live"})
+        return Liveness(service=service, status="live")
 
-    async def ready(_: Request) -> Response:
+    @app.get(
+        "/health/ready",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "A dependency does not answer; its check says why."}},
+    )
+    async def ready() -> JSONResponse:
         """Whether the database and Kafka answer, within a second; 503 names what does not."""
         results = await asyncio.gather(*(_run_check(check) for check in checks.values()))
-        report = dict(zip(checks, results, strict=True))
         is_ready = all(result == "ok" for result in results)
-        body = {"service": service, "status": "ready" if is_ready else "not ready", "checks": report}
-        return JSONResponse(body, status_code=200 if is_ready else 503)
+        body = Readiness(
+            service=service,
+            status="ready" if is_ready else "not ready",
+            checks=dict(zip(checks, results, strict=True)),
+        )
+        return JSONResponse(body.model_dump(), status_code=200 if is_ready else 503)
 
-    return Starlette(routes=[Route("/health/live", live), Route("/health/ready", ready), *routes])
+    @app.exception_handler(Refused)
+    async def refused(_: Request, error: Refused) -> JSONResponse:
+        return JSONResponse(error.problem.model_dump(), status_code=error.problem.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        reasons = "; ".join(
+            f"{'.'.join(str(part) for part in detail['loc'][1:]) or 'body'}: {detail['msg']}"
+            for detail in error.errors()
+        )
+        return problem(422, "invalid request", reasons)
+
+    for router in (app.router, *routers):
+        _summaries_from_docstrings(router)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _summaries_from_docstrings(router: APIRouter) -> None:
+    """Each operation's summary is its endpoint's first docstring line, the rest its description."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.endpoint.__doc__:
+            summary, _, description = route.endpoint.__doc__.strip().partition("\n")
+            route.summary = summary.strip()
+            route.description = " ".join(description.split())

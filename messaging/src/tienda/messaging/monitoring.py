@@ -19,6 +19,7 @@ from tienda.contracts.messages.operations import MessageOutcome, OperationsAlert
 from tienda.contracts.topics import PLATFORM_ACCOUNT, topic_for
 from tienda.messaging.codec import encode
 from tienda.messaging.counters import Counters
+from tienda.messaging.periodic import every
 from tienda.messaging.processor import Observation
 from tienda.messaging.publisher import Publisher
 
@@ -128,12 +129,7 @@ class Monitoring:
             await self._publish(alert, PLATFORM_ACCOUNT, wait=True)
 
     async def run_heartbeats(self, backlog: Callable[[], Awaitable[int]], interval: float) -> None:
-        while True:
-            try:
-                await self.heartbeat(backlog)
-            except Exception as error:  # noqa: BLE001 - broker away: try at the next beat
-                log.warning("heartbeat not published: %s", error)
-            await asyncio.sleep(interval)
+        await every(interval, lambda: self.heartbeat(backlog), "heartbeat")
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -7,7 +7,7 @@ statements for them instead of four hundred. The outbox's ids keep the emit orde
 
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tienda.contracts.envelope import Envelope, EnvelopeHeader, EventPayload, new_envelope
 from tienda.contracts.topics import topic_for
+from tienda.messaging.clock import Clock, system_clock
 from tienda.messaging.codec import encode
 from tienda.messaging.tables import MessagingTables
 from tienda.messaging.tracing import current_trace_parent
@@ -31,7 +32,10 @@ class Delivery:
 
 
 class UnitOfWork:
-    """A transaction of one service. Use as ``async with``; nothing is kept without ``commit``."""
+    """A transaction of one service. Use as ``async with``; nothing is kept without ``commit``.
+
+    ``now`` is the worker's clock read when the transaction began: every row a transaction
+    writes carries the same moment, and tests set it by giving the worker another clock."""
 
     def __init__(
         self,
@@ -39,11 +43,14 @@ class UnitOfWork:
         tables: MessagingTables,
         service: str,
         on_commit: Callable[[int], None] = lambda emitted: None,
+        clock: Clock = system_clock,
     ) -> None:
         self._sessions = sessions
         self._tables = tables
         self.service = service
         self._on_commit = on_commit
+        self._clock = clock
+        self.now: datetime = clock()
         self._session: AsyncSession | None = None
         self._inbox_rows: list[dict[str, Any]] = []
         self._outbox_rows: list[dict[str, Any]] = []
@@ -58,6 +65,7 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> Self:
+        self.now = self._clock()
         self._session = self._sessions()
         await self._session.begin()
         self._inbox_rows, self._outbox_rows, self._known = [], [], set()
@@ -124,7 +132,7 @@ class UnitOfWork:
                 "topic": delivery.topic,
                 "partition": delivery.partition,
                 "offset": delivery.offset,
-                "processed_at": datetime.now(UTC),
+                "processed_at": self.now,
             }
         )
 
@@ -144,6 +152,7 @@ class UnitOfWork:
             producer=self.service,
             cause=cause,
             trace_parent=trace_parent or current_trace_parent(),
+            occurred_at=self.now,
         )
         self._outbox_rows.append(
             {
@@ -152,7 +161,7 @@ class UnitOfWork:
                 "key": account_id,
                 "message_type": envelope.type,
                 "value": encode(envelope),
-                "created_at": datetime.now(UTC),
+                "created_at": self.now,
             }
         )
         return envelope

@@ -10,28 +10,25 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from tienda.contracts.asyncapi import document as asyncapi_document
-from tienda.contracts.topics import topics_consumed_by
+from tienda.messaging.clock import Clock, system_clock
+from tienda.messaging.consumer import Consumer
 from tienda.messaging.counters import Counters
 from tienda.messaging.database import READ_ONLY, create_engine, session_factory
 from tienda.messaging.dead_letters import DeadLetters
-from tienda.messaging.http import TokenRing, health_app
+from tienda.messaging.http import Check, TokenRing, health_app
 from tienda.messaging.kafka import create_broker, subscribe
 from tienda.messaging.logs import configure_logging
-from tienda.messaging.metrics import metrics_route
+from tienda.messaging.metrics import metrics_router
 from tienda.messaging.migrations import upgrade_to_head
 from tienda.messaging.monitoring import Monitoring
 from tienda.messaging.offsets import OffsetCommitter
-from tienda.messaging.openapi import openapi_document
-from tienda.messaging.processor import Handler, MessageProcessor, RetryPolicy
+from tienda.messaging.processor import MessageProcessor, RetryPolicy
 from tienda.messaging.provisioning import ensure_topics
 from tienda.messaging.publisher import KafkaPublisher
 from tienda.messaging.relay import OutboxRelay
@@ -57,6 +54,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     tables: MessagingTables
     broker: KafkaBroker
+    clock: Clock = system_clock
     counters: Counters = field(default_factory=Counters)
     monitoring: Monitoring = field(init=False)
     backlog: Callable[[], Awaitable[int]] = field(default=_no_backlog)
@@ -64,28 +62,29 @@ class Runtime:
     readers: async_sessionmaker[AsyncSession] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.unit_of_work = lambda: UnitOfWork(self.sessions, self.tables, self.service)
+        self.unit_of_work = lambda: UnitOfWork(self.sessions, self.tables, self.service, clock=self.clock)
         self.readers = session_factory(self.engine.execution_options(**{READ_ONLY: True}))
         self.monitoring = Monitoring(
             self.service, KafkaPublisher(self.broker), self.counters, self.settings.dead_letter_alert_at
         )
 
 
-Routes = Callable[[Runtime, TokenRing], Sequence[BaseRoute]]
+Routes = Callable[[Runtime, TokenRing], Sequence[APIRouter]]
 BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
 class ServiceDefinition:
-    """What makes a worker one service and not another."""
+    """What makes a worker one service and not another; built by the service's ``bootstrap.definition``."""
 
     name: str
     metadata: MetaData
     tables: MessagingTables
     migrations: Path
-    handlers: Mapping[str, Handler]
+    consumer: Consumer
     routes: Routes = lambda runtime, tokens: ()
     background: Sequence[BackgroundTask] = ()
+    clock: Clock = system_clock
 
 
 class _QuietServer(uvicorn.Server):
@@ -112,6 +111,7 @@ async def run_worker(
         session_factory(engine),
         definition.tables,
         create_broker(settings.kafka_bootstrap_servers, definition.name),
+        definition.clock,
     )
     relay = OutboxRelay(
         engine,
@@ -155,23 +155,25 @@ async def run_worker(
 
 def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: OutboxRelay) -> OffsetCommitter:
     def unit_of_work() -> UnitOfWork:
-        return UnitOfWork(runtime.sessions, definition.tables, definition.name, on_commit=relay.wake)
+        return UnitOfWork(
+            runtime.sessions, definition.tables, definition.name, on_commit=relay.wake, clock=definition.clock
+        )
 
     runtime.unit_of_work = unit_of_work
+    consumer = definition.consumer
     processor = MessageProcessor(
-        definition.handlers,
+        consumer.handlers,
         unit_of_work,
         DeadLetters(definition.name, KafkaPublisher(runtime.broker)),
         runtime.counters,
         RetryPolicy(runtime.settings.retry_delays),
         runtime.monitoring.observe,
     )
-    topics = [topic.name for topic in topics_consumed_by(definition.name)]
     return subscribe(
         runtime.broker,
         processor,
-        topics,
-        f"tienda-{definition.name}",
+        consumer.topic_names,
+        consumer.group_id,
         runtime.monitoring.record_position,
         runtime.settings.consume_batch_size,
         before_batch=lambda: relay.keep_up(runtime.settings.relay_batch_size * 2),
@@ -198,7 +200,7 @@ async def _start_broker(runtime: Runtime, stop: asyncio.Event) -> None:
             delay = min(delay * 2, 5.0)
 
 
-def _app(definition: ServiceDefinition, runtime: Runtime) -> Starlette:
+def _app(definition: ServiceDefinition, runtime: Runtime) -> FastAPI:
     async def database() -> None:
         async with runtime.engine.execution_options(**{READ_ONLY: True}).connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -208,23 +210,33 @@ def _app(definition: ServiceDefinition, runtime: Runtime) -> Starlette:
             raise ConnectionError(f"no answer from {runtime.settings.kafka_bootstrap_servers}")
 
     tokens = TokenRing(runtime.settings.api_tokens)
-    routes = [metrics_route(runtime.monitoring, runtime.backlog), *definition.routes(runtime, tokens)]
-    return health_app(definition.name, {"database": database, "kafka": kafka}, [*routes, *document_routes(definition)])
+    return http_app(definition, runtime, tokens, {"database": database, "kafka": kafka})
 
 
-def document_routes(definition: ServiceDefinition) -> list[Route]:
-    """/openapi.json and /asyncapi.json: documents only, no endpoint that publishes ("try it")."""
+def http_app(
+    definition: ServiceDefinition, runtime: Runtime, tokens: TokenRing, checks: Mapping[str, Check]
+) -> FastAPI:
+    """The worker's HTTP surface: health, metrics, its documents and the service's routers. Routers
+    read ``runtime`` only when a request comes (the documents are built without one)."""
+    routers = [
+        metrics_router(lambda: runtime.monitoring, lambda: runtime.backlog()),  # noqa: PLW0108 - set after start
+        documents_router(definition),
+        *definition.routes(runtime, tokens),
+    ]
+    return health_app(definition.name, checks, routers)
+
+
+def documents_router(definition: ServiceDefinition) -> APIRouter:
+    """/asyncapi.json beside FastAPI's /openapi.json: documents only, no endpoint that publishes ("try it")."""
     asyncapi = asyncapi_document(definition.name)
+    router = APIRouter()
 
-    async def openapi(request: Request) -> Response:
-        """This worker's HTTP surface, as OpenAPI 3.1."""
-        return JSONResponse(openapi_document(definition.name, request.app.routes))
-
-    async def messages(_: Request) -> Response:
+    @router.get("/asyncapi.json")
+    async def messages() -> dict[str, Any]:
         """What this worker consumes and publishes, as AsyncAPI 3.0."""
-        return JSONResponse(asyncapi)
+        return asyncapi
 
-    return [Route("/openapi.json", openapi), Route("/asyncapi.json", messages)]
+    return router
 
 
 def _stop_on_signals() -> asyncio.Event:

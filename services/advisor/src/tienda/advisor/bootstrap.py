@@ -1,24 +1,20 @@
-"""The advisor's composition root."""
-
-from collections.abc import Sequence
-from pathlib import Path
-
-from starlette.routing import BaseRoute
+"""The advisor's composition root: settings and clock in, the worker's definition out (consumer,
+read routes, and the overdue check)."""
 
 from tienda.advisor import SERVICE
-from tienda.advisor.adapters.tables import messaging, metadata
+from tienda.advisor.adapters.tables import MIGRATIONS, messaging, metadata
 from tienda.advisor.config import AdvisorSettings
 from tienda.advisor.domain.assignment import Executive
 from tienda.advisor.domain.calendar import BusinessCalendar
 from tienda.advisor.domain.policy import AdvisorPolicy
 from tienda.advisor.entrypoints import http
-from tienda.advisor.entrypoints.overdue import Clock, overdue_watch, utc_now
-from tienda.advisor.service_layer.handlers import handlers
-from tienda.messaging.http import TokenRing
+from tienda.advisor.entrypoints.consumer import consumer
+from tienda.advisor.service_layer.scheduler import run_scheduler
+from tienda.messaging.clock import Clock, system_clock
 from tienda.messaging.worker import Runtime, ServiceDefinition
 
 
-def policy_of(settings: AdvisorSettings) -> AdvisorPolicy:
+def policy(settings: AdvisorSettings) -> AdvisorPolicy:
     return AdvisorPolicy(
         rotation=tuple(Executive(entry.id, entry.name, str(entry.email)) for entry in settings.executives),
         calendar=BusinessCalendar(settings.business_day_opens, settings.business_day_closes).with_holidays(
@@ -29,19 +25,19 @@ def policy_of(settings: AdvisorSettings) -> AdvisorPolicy:
     )
 
 
-def definition(settings: AdvisorSettings | None = None, clock: Clock = utc_now) -> ServiceDefinition:
-    settings = settings or AdvisorSettings()
-    policy = policy_of(settings)
+def definition(settings: AdvisorSettings, clock: Clock = system_clock) -> ServiceDefinition:
+    advising = policy(settings)
 
-    def routes(runtime: Runtime, tokens: TokenRing) -> Sequence[BaseRoute]:
-        return http.routes(runtime, tokens, clock)
+    async def scheduler(runtime: Runtime) -> None:
+        await run_scheduler(runtime.unit_of_work, advising, settings.overdue_check_seconds)
 
     return ServiceDefinition(
         SERVICE,
         metadata,
         messaging,
-        Path(__file__).parent / "migrations",
-        handlers(policy),
-        routes,
-        background=(overdue_watch(policy, clock, settings.overdue_check_seconds),),
+        MIGRATIONS,
+        consumer(advising),
+        http.routes(clock),
+        background=(scheduler,),
+        clock=clock,
     )

@@ -1,16 +1,14 @@
-"""Billing's composition root: handlers, read and admin routes, and the scheduler with its clock."""
-
-from pathlib import Path
+"""Billing's composition root: settings and clock in, the worker's definition out (consumer,
+read and admin routes, and the scheduler)."""
 
 from tienda.billing import SERVICE
-from tienda.billing.adapters.tables import messaging, metadata
+from tienda.billing.adapters.tables import MIGRATIONS, messaging, metadata
 from tienda.billing.config import BillingSettings
-from tienda.billing.entrypoints.http import routes
-from tienda.billing.service_layer.handlers import HANDLERS
-from tienda.billing.service_layer.scheduler import Clock, SchedulerPolicy, run_scheduler, system_clock
+from tienda.billing.entrypoints import http
+from tienda.billing.entrypoints.consumer import consumer
+from tienda.billing.service_layer.scheduler import SchedulerPolicy, run_scheduler
+from tienda.messaging.clock import Clock, system_clock
 from tienda.messaging.worker import Runtime, ServiceDefinition
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def policy(settings: BillingSettings) -> SchedulerPolicy:
@@ -21,10 +19,12 @@ def policy(settings: BillingSettings) -> SchedulerPolicy:
     )
 
 
-def definition(settings: BillingSettings | None = None, clock: Clock = system_clock) -> ServiceDefinition:
-    scheduling = policy(settings or BillingSettings())
+def definition(settings: BillingSettings, clock: Clock = system_clock) -> ServiceDefinition:
+    scheduling = policy(settings)
 
     async def scheduler(runtime: Runtime) -> None:
         await run_scheduler(runtime.unit_of_work, clock, scheduling)
 
-    return ServiceDefinition(SERVICE, metadata, messaging, MIGRATIONS, HANDLERS, routes(clock), background=(scheduler,))
+    return ServiceDefinition(
+        SERVICE, metadata, messaging, MIGRATIONS, consumer(), http.routes(clock), background=(scheduler,), clock=clock
+    )

@@ -7,4 +7,5 @@ from tienda.store.bootstrap import definition
 from tienda.store.config import StoreSettings
 
 if __name__ == "__main__":
-    asyncio.run(run_worker(definition(), StoreSettings()))
+    settings = StoreSettings()
+    asyncio.run(run_worker(definition(settings), settings))

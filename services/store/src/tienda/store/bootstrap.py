@@ -1,13 +1,15 @@
-"""The store's composition root."""
+"""The store's composition root: settings and clock in, the worker's definition out."""
 
-from pathlib import Path
-
+from tienda.messaging.clock import Clock, system_clock
 from tienda.messaging.worker import ServiceDefinition
 from tienda.store import SERVICE
-from tienda.store.adapters.tables import messaging, metadata
-from tienda.store.entrypoints.http import routes
-from tienda.store.service_layer.handlers import HANDLERS
+from tienda.store.adapters.tables import MIGRATIONS, messaging, metadata
+from tienda.store.config import StoreSettings
+from tienda.store.entrypoints import http
+from tienda.store.entrypoints.consumer import consumer
 
 
-def definition() -> ServiceDefinition:
-    return ServiceDefinition(SERVICE, metadata, messaging, Path(__file__).parent / "migrations", HANDLERS, routes)
+def definition(settings: StoreSettings, clock: Clock = system_clock) -> ServiceDefinition:
+    return ServiceDefinition(
+        SERVICE, metadata, messaging, MIGRATIONS, consumer(), http.routes(clock), background=(), clock=clock
+    )

@@ -39,7 +39,7 @@ never edited: loading the same version again with other content is refused, and 
 version that would take effect before today or on the same day as another.
 """
 
-from tienda.store.entrypoints.catalog_cli import main
+from tienda.store.entrypoints.cli import catalog
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    catalog(prog_name="python -m tienda.store.catalog")

@@ -1,9 +1,14 @@
 """The advisor's own database: executives and assignments, commercial requests, follow-ups
 and the commercial timeline; plus the messaging tables."""
 
+from pathlib import Path
+
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from tienda.messaging.tables import MessagingTables
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+"""Alembic migrations of this database; each worker upgrades to the head at start."""
 
 metadata = MetaData()
 messaging = MessagingTables(metadata)

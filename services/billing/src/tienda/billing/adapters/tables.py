@@ -4,6 +4,8 @@ Money columns: UF as NUMERIC with 4 decimals, pesos per UF with 2, CLP as intege
 Columns that hold pesos of a document are NULL while the document waits for a UF value.
 """
 
+from pathlib import Path
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -21,6 +23,9 @@ from sqlalchemy import (
 )
 
 from tienda.messaging.tables import MessagingTables
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+"""Alembic migrations of this database; each worker upgrades to the head at start."""
 
 metadata = MetaData()
 messaging = MessagingTables(metadata)

@@ -1,7 +1,5 @@
 """Mis datos de pago: a submission is checked, then accepted as a new version or rejected naming each problem."""
 
-from datetime import UTC, datetime
-
 from tienda.billing.adapters import repository
 from tienda.billing.domain.billing_data import BillingData, normalise, validate
 from tienda.billing.service_layer import autopay, documents, views
@@ -12,7 +10,7 @@ from tienda.messaging.unit_of_work import UnitOfWork
 
 async def submit_billing_data(envelope: Envelope[wire.BillingDataSubmitted], uow: UnitOfWork) -> None:
     """The same submission id twice is decided once; a rejection leaves the current version in use."""
-    submitted, account_id, now = envelope.payload, envelope.account_id, datetime.now(UTC)
+    submitted, account_id, now = envelope.payload, envelope.account_id, uow.now
     autopay.refuse_card_numbers(submitted)
     if await repository.submission_decided(uow.session, account_id, submitted.submission_id):
         return

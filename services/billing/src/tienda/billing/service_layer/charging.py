@@ -5,16 +5,16 @@ prorated in yet) and is placed when the plan arrives.
 """
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tienda.billing.adapters import repository
 from tienda.billing.domain import ids
 from tienda.billing.domain.accounts import BillingAccount, Plan, change_plan, open_account
 from tienda.billing.domain.charges import Charge, ChargeStatus, PaymentMode, allocate_reduction
-from tienda.billing.domain.dates import business_date
 from tienda.billing.domain.periods import Cycle
 from tienda.billing.service_layer import alerts, documents, views
+from tienda.contracts.business_day import business_date
 from tienda.contracts.envelope import Envelope, EnvelopeHeader
 from tienda.contracts.messages.activation import ChargeScheduled
 from tienda.contracts.messages.operations import Severity
@@ -25,7 +25,7 @@ from tienda.messaging.unit_of_work import UnitOfWork
 
 async def contract_plan(envelope: Envelope[PlanContracted], uow: UnitOfWork) -> None:
     """Open the billing account (and place the charges that waited for it), or change its plan."""
-    contract, account_id, now = envelope.payload, envelope.account_id, datetime.now(UTC)
+    contract, account_id, now = envelope.payload, envelope.account_id, uow.now
     plan = Plan(
         contract.plan_code,
         contract.plan_name,
@@ -58,14 +58,14 @@ async def _set_suspended(envelope: Envelope[Any], uow: UnitOfWork, *, suspended:
     if account is None:
         return
     changed = replace(account, suspended=suspended, suspended_reason=reason)
-    await repository.save_account(uow.session, changed, datetime.now(UTC))
+    await repository.save_account(uow.session, changed, uow.now)
     await views.emit_snapshot(uow, envelope.account_id, envelope)
 
 
 async def schedule_charge(envelope: Envelope[ChargeScheduled], uow: UnitOfWork) -> None:
     """Record each line of the activation once; prorate it in its period (online: on an order now;
     at renewal: for the next renewal invoice), or keep it waiting for the account's plan."""
-    scheduled, account_id, now = envelope.payload, envelope.account_id, datetime.now(UTC)
+    scheduled, account_id, now = envelope.payload, envelope.account_id, uow.now
     activation_id, mode = str(scheduled.activation_id), PaymentMode(scheduled.payment_mode.value)
     if await repository.activation_recorded(uow.session, activation_id):
         return
@@ -122,7 +122,7 @@ async def place_activation(
 
 async def schedule_reduction(envelope: Envelope[ReductionScheduled], uow: UnitOfWork) -> None:
     """From the next renewal, charge fewer units: taken from the resources bought, newest first."""
-    reduction, account_id, now = envelope.payload, envelope.account_id, datetime.now(UTC)
+    reduction, account_id, now = envelope.payload, envelope.account_id, uow.now
     reduction_id = str(reduction.reduction_id)
     if await repository.reduction_recorded(uow.session, reduction_id):
         return

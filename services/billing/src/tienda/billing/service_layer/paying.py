@@ -7,15 +7,14 @@ kept as unmatched and raised to operations. The same gateway payment id again: n
 """
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from tienda.billing.adapters import repository
 from tienda.billing.adapters.repository import InvoiceRecord, OrderRecord
-from tienda.billing.domain.dates import business_date
 from tienda.billing.domain.documents import DocumentStatus
 from tienda.billing.domain.payments import Balance, settle
 from tienda.billing.service_layer import alerts, autopay, documents, views
+from tienda.contracts.business_day import business_date
 from tienda.contracts.envelope import Envelope
 from tienda.contracts.messages import billing as wire
 from tienda.contracts.messages.operations import Severity
@@ -35,7 +34,7 @@ class Applied:
 
 
 async def record_payment(envelope: Envelope[PaymentReceived], uow: UnitOfWork) -> None:
-    payment, account_id, now = envelope.payload, envelope.account_id, datetime.now(UTC)
+    payment, account_id, now = envelope.payload, envelope.account_id, uow.now
     if await repository.payment_recorded(uow.session, payment.payment_id):
         return
     row: dict[str, Any] = {
@@ -190,7 +189,7 @@ async def record_payment_failure(envelope: Envelope[PaymentFailed], uow: UnitOfW
             "amount_clp": failure.amount_clp,
             "reason": failure.reason,
             "failed_at": failure.failed_at,
-            "recorded_at": datetime.now(UTC),
+            "recorded_at": uow.now,
         },
     )
     invoice = await repository.invoice(uow.session, account_id, failure.reference)

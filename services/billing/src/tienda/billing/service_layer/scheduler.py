@@ -1,24 +1,19 @@
 """The scheduler inside the billing worker: renewals, autopay retries and UF hold alerts,
 driven by an injectable clock so that tests (and operators) can set the day."""
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from tienda.billing.domain.autopay import DEFAULT_RETRY_DAYS
-from tienda.billing.domain.dates import business_date
 from tienda.billing.service_layer import autopay, renewal, uf_values
+from tienda.contracts.business_day import business_date
+from tienda.messaging.clock import Clock
+from tienda.messaging.periodic import every
 from tienda.messaging.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -49,17 +44,16 @@ async def tick(uow_factory: Callable[[], UnitOfWork], now: datetime, policy: Sch
 
 async def run_scheduler(uow_factory: Callable[[], UnitOfWork], clock: Clock, policy: SchedulerPolicy) -> None:
     """Tick every ``policy.interval_seconds`` until cancelled; a failed tick is logged and retried next time."""
-    while True:
-        try:
-            report = await tick(uow_factory, clock(), policy)
-            if report.renewed or report.retried or report.gave_up or report.hold_alerts:
-                log.info(
-                    "scheduler: %d renewal invoice(s), %d autopay retr(ies), %d given up, %d hold alert(s)",
-                    len(report.renewed),
-                    report.retried,
-                    report.gave_up,
-                    report.hold_alerts,
-                )
-        except Exception:
-            log.exception("scheduler tick failed; retrying in %.0fs", policy.interval_seconds)
-        await asyncio.sleep(policy.interval_seconds)
+
+    async def step() -> None:
+        report = await tick(uow_factory, clock(), policy)
+        if report.renewed or report.retried or report.gave_up or report.hold_alerts:
+            log.info(
+                "scheduler: %d renewal invoice(s), %d autopay retr(ies), %d given up, %d hold alert(s)",
+                len(report.renewed),
+                report.retried,
+                report.gave_up,
+                report.hold_alerts,
+            )
+
+    await every(policy.interval_seconds, step, "billing's scheduler tick")

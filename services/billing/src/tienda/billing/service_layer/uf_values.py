@@ -7,7 +7,7 @@ older than the configured limit (``TIENDA_BILLING_UF_HOLD_ALERT_MINUTES``) raise
 """
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from tienda.billing.adapters import repository
@@ -21,7 +21,7 @@ from tienda.messaging.unit_of_work import UnitOfWork
 
 
 async def record_uf_value(envelope: Envelope[UfValuePublished], uow: UnitOfWork) -> None:
-    published, now = envelope.payload, datetime.now(UTC)
+    published, now = envelope.payload, uow.now
     conversion = Conversion(published.uf_date, published.clp_per_uf)
     known = await repository.uf_value(uow.session, published.uf_date)
     if known is not None:

@@ -1,7 +1,5 @@
 """The billing view of an account, published after every change on the compacted snapshot topic."""
 
-from datetime import UTC, datetime
-
 from tienda.billing.adapters import repository, views
 from tienda.contracts.envelope import EnvelopeHeader
 from tienda.contracts.messages.billing import BillingSnapshot
@@ -15,5 +13,5 @@ async def emit_snapshot(uow: UnitOfWork, account_id: str, cause: EnvelopeHeader 
         return
     view = await views.account_view(uow.session, account_id)
     revision = await repository.next_revision(uow.session, account_id)
-    snapshot = BillingSnapshot.model_validate({**view, "revision": revision, "as_of": datetime.now(UTC)})
+    snapshot = BillingSnapshot.model_validate({**view, "revision": revision, "as_of": uow.now})
     await uow.emit(snapshot, account_id=account_id, cause=cause)

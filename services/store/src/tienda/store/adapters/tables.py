@@ -1,6 +1,8 @@
 """The store's own database: catalog versions, account plans, entitlements, activations,
 reductions; plus the messaging tables."""
 
+from pathlib import Path
+
 from sqlalchemy import (
     JSON,
     Column,
@@ -17,6 +19,9 @@ from sqlalchemy import (
 )
 
 from tienda.messaging.tables import MessagingTables
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+"""Alembic migrations of this database; each worker upgrades to the head at start."""
 
 metadata = MetaData()
 messaging = MessagingTables(metadata)

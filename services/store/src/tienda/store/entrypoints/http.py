@@ -1,25 +1,30 @@
-"""The store's read endpoints."""
+"""The store's read endpoints (the worker adds health, metrics and the documents)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
+from fastapi import APIRouter
 
-from tienda.messaging.http import TokenRing, account_route
+from tienda.messaging.clock import Clock
+from tienda.messaging.http import TokenRing, account_readers
 from tienda.messaging.worker import Runtime
-from tienda.store.service_layer.views import plan_view
+from tienda.store.service_layer.views import PlanView, plan_view
 
 
-def routes(runtime: Runtime, tokens: TokenRing) -> Sequence[BaseRoute]:
-    async def plan(_: Request, account_id: str) -> Response:
-        """The account's plan as "Cuenta y Facturación" shows it.
+def routes(clock: Clock) -> Callable[[Runtime, TokenRing], Sequence[APIRouter]]:
+    def build(runtime: Runtime, tokens: TokenRing) -> Sequence[APIRouter]:
+        accounts = account_readers(tokens)
 
-        The plan (null before the account's first PlanContracted) and its status, features (modules),
-        counts of users, legal entities, payroll workers and DTE quota, entitlements by resource,
-        each resource's included, purchased and scheduled-removal quantities, the reductions pending
-        for the next renewal, and the whole activation history: what, who, when, at what price."""
-        async with runtime.readers() as session:
-            return JSONResponse(await plan_view(session, account_id))
+        @accounts.get("/accounts/{account_id}/plan")
+        async def plan(account_id: str) -> PlanView:
+            """The account's plan as "Cuenta y Facturación" shows it.
 
-    return [account_route("/accounts/{account_id}/plan", plan, tokens)]
+            The plan (null before the account's first PlanContracted) and its status, features (modules),
+            counts of users, legal entities, payroll workers and DTE quota, entitlements by resource,
+            each resource's included, purchased and scheduled-removal quantities, the reductions pending
+            for the next renewal, and the whole activation history: what, who, when, at what price."""
+            async with runtime.readers() as session:
+                return await plan_view(session, account_id, clock())
+
+        return [accounts]
+
+    return build

@@ -1,6 +1,6 @@
 """Loading a catalog version: checked whole, never edited once loaded, never in the past."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
 
 from tienda.messaging.unit_of_work import UnitOfWork
@@ -40,7 +40,7 @@ async def load_catalog(uow: UnitOfWork, catalog: CatalogVersion, source: str, to
     clash = await repository.version_effective_from(uow.session, catalog.effective_from)
     if clash:
         raise CatalogRefused([f"version {clash} already takes effect on {catalog.effective_from}"])
-    await repository.add_catalog_version(uow.session, catalog, source, datetime.now(UTC))
+    await repository.add_catalog_version(uow.session, catalog, source, uow.now)
     await uow.commit()
     return Loaded.LOADED
 

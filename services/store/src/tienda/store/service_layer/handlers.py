@@ -1,4 +1,5 @@
-"""The store's use cases, one handler per message type it consumes.
+"""The store's use cases, one handler per message type it consumes (which type goes to which
+handler: ``entrypoints/consumer.py``; the rules they apply: ``domain/``).
 
 Every handler that changes an account's plan view publishes a PlanSnapshot after its
 other messages, in the same transaction, built at commit: a batch that changes one account
@@ -8,10 +9,10 @@ queue) before they look for an earlier request with the same id, so two instance
 a rebalance neither interleave on one account nor both activate one request.
 """
 
-from datetime import UTC, date, datetime
+from datetime import date
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
+from tienda.contracts.business_day import business_date
 from tienda.contracts.envelope import Envelope, EnvelopeHeader
 from tienda.contracts.messages.activation import (
     ActivationCompleted,
@@ -24,7 +25,6 @@ from tienda.contracts.messages.activation import (
 from tienda.contracts.messages.plans import AccountReinstated, AccountSuspended, PlanContracted
 from tienda.contracts.messages.store import ReductionRejected, ReductionRequested, ReductionScheduled
 from tienda.messaging.errors import UnresolvableReference
-from tienda.messaging.processor import Handler
 from tienda.messaging.tracing import current_trace_parent
 from tienda.messaging.unit_of_work import UnitOfWork
 from tienda.store.adapters import repository
@@ -33,14 +33,6 @@ from tienda.store.domain.plan import Account, Plan, Reduction, baseline
 from tienda.store.domain.reduction import ReductionDecision, decide_reduction
 from tienda.store.domain.refusals import Refusal
 from tienda.store.service_layer.views import entitlement_list, plan_snapshot, reduced_line
-
-CHILE = ZoneInfo("America/Santiago")
-
-
-def business_date(moment: datetime) -> date:
-    """The calendar day in Chile of a moment: activations take effect on it, at that day's catalog prices."""
-    return moment.astimezone(CHILE).date()
-
 
 # --------------------------------------------------------------------------- activation
 
@@ -63,7 +55,7 @@ async def activate_resources(envelope: Envelope[ActivationRequested], uow: UnitO
 async def _activate(
     envelope: Envelope[ActivationRequested], uow: UnitOfWork, decision: Decision, account: Account, effective: date
 ) -> None:
-    request, now = envelope.payload, datetime.now(UTC)
+    request, now = envelope.payload, uow.now
     activation_id = uuid4()
     account.grant(granted(decision.activated))
     account.revision += 1
@@ -147,7 +139,7 @@ async def _schedule(
     account.schedule(reduction)
     account.revision += 1
     await repository.add_reduction(uow.session, account.account_id, reduction, str(envelope.event_id))
-    await repository.save_revision(uow.session, account, datetime.now(UTC))
+    await repository.save_revision(uow.session, account, uow.now)
     scheduled = ReductionScheduled(
         reduction_id=UUID(reduction.reduction_id),
         request_id=request.request_id,
@@ -177,7 +169,7 @@ async def _reject_reduction(
 async def contract_plan(envelope: Envelope[PlanContracted], uow: UnitOfWork) -> None:
     """A new baseline for the account. Reductions requested before it take effect now (a renewal
     or a plan change restates the plan); what was bought in the store stays."""
-    contracted, now = envelope.payload, datetime.now(UTC)
+    contracted, now = envelope.payload, uow.now
     plan = Plan(
         contracted.plan_code,
         contracted.plan_name,
@@ -223,7 +215,7 @@ async def _known_account(envelope: EnvelopeHeader, uow: UnitOfWork) -> Account:
 
 
 async def _changed_status(envelope: EnvelopeHeader, uow: UnitOfWork, account: Account) -> None:
-    now = datetime.now(UTC)
+    now = uow.now
     account.revision += 1
     await repository.save_account(uow.session, account, now, new=False)
     await _publish_view(envelope, uow, account)
@@ -237,7 +229,7 @@ async def _publish_view(envelope: EnvelopeHeader, uow: UnitOfWork, account: Acco
     trace_parent = current_trace_parent()
 
     async def publish() -> None:
-        snapshot = await plan_snapshot(uow.session, account)
+        snapshot = await plan_snapshot(uow.session, account, uow.now)
         await uow.emit(snapshot, account_id=account.account_id, cause=envelope, trace_parent=trace_parent)
 
     uow.before_commit(("PlanSnapshot", account.account_id), publish)
@@ -245,12 +237,3 @@ async def _publish_view(envelope: EnvelopeHeader, uow: UnitOfWork, account: Acco
 
 def _reasons(refusals: tuple[Refusal, ...]) -> list[RejectedLine]:
     return [RejectedLine(line=r.line, sku=r.sku, code=r.code.value, message=r.message) for r in refusals]
-
-
-HANDLERS: dict[str, Handler] = {
-    ActivationRequested.message_type: activate_resources,
-    ReductionRequested.message_type: schedule_reduction,
-    PlanContracted.message_type: contract_plan,
-    AccountSuspended.message_type: suspend_account,
-    AccountReinstated.message_type: reinstate_account,
-}

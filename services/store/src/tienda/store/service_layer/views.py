@@ -1,11 +1,12 @@
 """The plan view of "Cuenta y Facturación": served by GET /accounts/{id}/plan and published
 as PlanSnapshot on the compacted topic after every change of the account's plan view."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.contracts.messages.activation import Entitlement, PricedLine
@@ -29,7 +30,7 @@ NO_COUNTS = PlanCounts(users=0, legal_entities=0, payroll_workers=0, dte_monthly
 
 
 async def plan_snapshot(
-    session: AsyncSession, account: Account, history_limit: int | None = SNAPSHOT_HISTORY
+    session: AsyncSession, account: Account, as_of: datetime, history_limit: int | None = SNAPSHOT_HISTORY
 ) -> PlanSnapshot:
     """The account's plan view now, with its latest activations (all of them when ``history_limit`` is None)."""
     history = await repository.activation_history(session, account.account_id, history_limit)
@@ -38,7 +39,7 @@ async def plan_snapshot(
         total = await repository.activation_count(session, account.account_id)
     return PlanSnapshot(
         revision=max(account.revision, 1),
-        as_of=datetime.now(UTC),
+        as_of=as_of,
         plan=_summary(account),
         features=account.features(),
         counts=PlanCounts(
@@ -73,24 +74,47 @@ async def plan_snapshot(
     )
 
 
-async def plan_view(session: AsyncSession, account_id: str) -> dict[str, Any]:
-    """The body of GET /accounts/{id}/plan: the snapshot with the full history, and entitlements by resource."""
+class PlanView(BaseModel):
+    """The account's plan as "Cuenta y Facturación" shows it (GET /accounts/{id}/plan)."""
+
+    account_id: str
+    plan: PlanSummary | None = Field(description="Null before the account's first PlanContracted.")
+    features: list[str] = Field(description="Modules usable today, e.g. module:inventory.")
+    counts: PlanCounts
+    entitlements: dict[str, int] = Field(description="Quantity of each resource in force, by resource.")
+    resources: list[ResourceHolding]
+    pending_reductions: list[PendingReduction]
+    activations: list[ActivationRecord] = Field(description="The whole activation history, newest first.")
+    revision: int = Field(ge=0, description="Grows by one with every change of the view.")
+
+
+async def plan_view(session: AsyncSession, account_id: str, now: datetime) -> PlanView:
+    """The snapshot with the full history, and entitlements by resource."""
     account = await repository.load_account(session, account_id)
     if account is None:
-        return {
-            "account_id": account_id,
-            "plan": None,
-            "features": [],
-            "counts": NO_COUNTS.model_dump(mode="json"),
-            "entitlements": await repository.entitlements_of(session, account_id),
-            "resources": [],
-            "pending_reductions": [],
-            "activations": await repository.activation_history(session, account_id),
-            "revision": 0,
-        }
-    snapshot = await plan_snapshot(session, account, history_limit=None)
-    body = snapshot.model_dump(mode="json", exclude={"as_of", "activations_total"})
-    return {"account_id": account_id, **body, "entitlements": account.quantities()}
+        return PlanView(
+            account_id=account_id,
+            plan=None,
+            features=[],
+            counts=NO_COUNTS,
+            entitlements=await repository.entitlements_of(session, account_id),
+            resources=[],
+            pending_reductions=[],
+            activations=[_record(entry) for entry in await repository.activation_history(session, account_id)],
+            revision=0,
+        )
+    snapshot = await plan_snapshot(session, account, now, history_limit=None)
+    return PlanView(
+        account_id=account_id,
+        plan=snapshot.plan,
+        features=snapshot.features,
+        counts=snapshot.counts,
+        entitlements=account.quantities(),
+        resources=snapshot.resources,
+        pending_reductions=snapshot.pending_reductions,
+        activations=snapshot.activations,
+        revision=snapshot.revision,
+    )
 
 
 def entitlement_list(quantities: dict[str, int]) -> list[Entitlement]:

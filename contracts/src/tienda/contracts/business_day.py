@@ -1,4 +1,5 @@
-"""Billing's calendar day: the day in Chile, where documents are dated and renewals fall."""
+"""The calendar day of the business: the day in Chile. Activations take effect on it, documents
+are dated on it, renewals fall on it. One rule for every service."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo

@@ -1,0 +1,66 @@
+"""Billing's operator commands (Typer): arguments in, one call of the service layer, a report out.
+
+    python -m tienda.billing.renewal run --date 2027-01-31
+
+They talk to billing's database (``TIENDA_BILLING_DATABASE_URL``, or the SQLite file in
+``TIENDA_BILLING_DATA_DIR``), migrated first, through the same service-layer functions the
+worker uses. The messages they cause wait in the outbox; a running billing worker publishes
+them within a second (a stopped one, when it starts).
+"""
+
+import asyncio
+import json
+import sys
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from tienda.billing import SERVICE
+from tienda.billing.adapters.tables import MIGRATIONS, messaging
+from tienda.billing.config import BillingSettings
+from tienda.billing.service_layer.renewal import Renewed, renew_due_accounts
+from tienda.messaging.clock import Clock, system_clock
+from tienda.messaging.database import create_engine, session_factory
+from tienda.messaging.migrations import upgrade_to_head
+from tienda.messaging.unit_of_work import UnitOfWork
+
+app = typer.Typer(help="Billing's operator commands.", no_args_is_help=True, add_completion=False)
+renewal = typer.Typer(help="Renewal invoices.", no_args_is_help=True, add_completion=False)
+app.add_typer(renewal, name="renewal")
+
+
+@renewal.callback()
+def _renewal() -> None:
+    """Renewal invoices, as the worker's scheduler issues them."""
+
+
+@renewal.command("run")
+def run_renewal(
+    on: Annotated[str, typer.Option("--date", help="the renewal date, YYYY-MM-DD", show_default=False)],
+) -> None:
+    """Issue every renewal invoice due by --date, once per account and period (running a date twice is harmless)."""
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        raise typer.BadParameter(f"{on!r} is not a date: write it as YYYY-MM-DD", param_hint="--date") from None
+    renewed = asyncio.run(renew_on(day, BillingSettings()))
+    for invoice in renewed:
+        line = {
+            "account_id": invoice.account_id,
+            "invoice_id": invoice.invoice_id,
+            "period": f"{invoice.period_start} to {invoice.period_end}",
+            "status": invoice.status,
+        }
+        print(json.dumps(line))
+    print(f"{len(renewed)} renewal invoice(s) for {day}", file=sys.stderr)
+
+
+async def renew_on(day: date, settings: BillingSettings, clock: Clock = system_clock) -> list[Renewed]:
+    engine = create_engine(settings.database_url_for(SERVICE))
+    try:
+        await upgrade_to_head(engine, MIGRATIONS)
+        sessions = session_factory(engine)
+        return await renew_due_accounts(lambda: UnitOfWork(sessions, messaging, SERVICE, clock=clock), day, clock())
+    finally:
+        await engine.dispose()

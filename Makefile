@@ -1,5 +1,5 @@
 # The README's commands. `make run` and `make test` work on a fresh machine.
-.PHONY: setup run test check schemas docs clean
+.PHONY: setup run test check schemas docs triage-model clean
 
 setup:  ## install uv, Python packages, Kafka jars, PostgreSQL and kcat
 	bash scripts/setup
@@ -19,6 +19,9 @@ schemas:  ## export the JSON Schemas of the contracts (refuses breaking changes)
 docs: schemas  ## regenerate the AsyncAPI and OpenAPI documents from the code
 	uv run --frozen python -m tienda.contracts.asyncapi
 	uv run --frozen python -m tienda.devkit.docs
+
+triage-model:  ## retrain the advisor's support classifier on its corpus and rewrite support_model.json
+	uv run --frozen python -m tienda.devkit.triage_model
 
 clean:  ## remove local data: databases, logs, broker data (not the cached jars)
 	rm -rf .data

@@ -1,10 +1,21 @@
-"""Support requests are redirected by their kind or by text plainly describing a fault;
-commercial requests that mention errors in a commercial sense stay with the executive."""
+"""Support requests are redirected by their kind or by their text: ``judge`` by fault phrases (what the
+service calls today), ``triage`` by the support classifier, with its decision's confidence and the words
+quoted; commercial requests that mention errors in a commercial sense stay with the executive."""
 
 import pytest
 
 from tests.advisor.support_examples import COMMERCIAL, SUPPORT
-from tienda.advisor.domain.triage import RedirectReason, customer_message, judge, normalize
+from tienda.advisor.domain.support_model import classify, support_model
+from tienda.advisor.domain.triage import (
+    QUOTE_CHARACTERS,
+    Decision,
+    RedirectReason,
+    customer_message,
+    judge,
+    normalize,
+    triage,
+)
+from tienda.devkit.triage_corpus import REPORTED, load
 
 
 @pytest.mark.parametrize("text", COMMERCIAL)
@@ -54,3 +65,55 @@ def test_the_example_set_is_judged_without_a_miss():
     missed = [text for text in SUPPORT if not judge(False, text).redirect]
     wrongly = [text for text in COMMERCIAL if judge(False, text).redirect]
     assert (missed, wrongly) == ([], [])
+
+
+# --- triage: the classifier's decision, with its confidence
+
+
+def test_triage_redirects_the_kind_support_with_full_confidence():
+    verdict = triage(True, "Quisiera una demostración del módulo de Remuneraciones.")
+    assert (verdict.reason, verdict.decision, verdict.confidence) == (RedirectReason.SUPPORT_KIND, Decision.SUPPORT, 1)
+
+
+def test_triage_keeps_a_commercial_request_with_the_classifiers_confidence():
+    text = "Queremos cotizar el módulo de Inventario para dos bodegas en Temuco."
+    verdict = triage(False, text)
+    assert (verdict.redirect, verdict.decision, verdict.matched) == (False, Decision.COMMERCIAL, None)
+    assert verdict.confidence == pytest.approx(classify(text).confidence)
+
+
+def test_triage_redirects_a_fault_with_the_classifiers_confidence():
+    text = "Desde ayer el libro de compras muestra facturas duplicadas y el IVA no cuadra."
+    verdict = triage(False, text)
+    assert (verdict.reason, verdict.decision) == (RedirectReason.FAULT_DESCRIBED, Decision.SUPPORT)
+    assert verdict.confidence == pytest.approx(classify(text).confidence)
+    assert verdict.confidence >= support_model().threshold
+
+
+def test_triage_quotes_a_fault_phrase_as_the_customer_wrote_it():
+    assert triage(False, "Buenas tardes. NO PUEDO INGRESAR al sistema, ¿qué pasó?").matched == "NO PUEDO INGRESAR"
+
+
+def test_without_a_fault_phrase_triage_quotes_the_most_support_like_part_of_the_text():
+    text = "Hola, buenas tardes. El SII rechazó la factura 1234 con el código LBR-2, no sé cómo corregirla."
+    assert triage(False, text).matched == "El SII rechazó la factura 1234 con el código LBR-2"
+
+
+def test_a_long_quote_is_cut_at_a_word_and_fits_the_stored_column():
+    text = (
+        "Les escribo porque desde que actualizaron el sistema la semana pasada el informe de antigüedad de saldos"
+        " de clientes muestra como vencidas unas facturas que fueron pagadas en octubre por transferencia"
+    )
+    matched = triage(False, text).matched
+    assert matched is not None
+    assert matched.endswith("…")
+    assert len(matched) <= QUOTE_CHARACTERS
+    assert text.startswith(matched.removesuffix("…"))
+
+
+@pytest.mark.parametrize("text", [example.text for example in load(REPORTED)])
+def test_the_support_requests_reported_in_issue_19_are_redirected(text):
+    verdict = triage(False, text)
+    assert verdict.reason is RedirectReason.FAULT_DESCRIBED
+    assert verdict.matched
+    assert verdict.matched.removesuffix("…") in " ".join(text.split())

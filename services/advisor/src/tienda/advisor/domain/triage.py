@@ -1,46 +1,52 @@
 """Is it a commercial request, or a support request to redirect to the support chat?
 
-"Asesor Comercial" is not a support channel. A request is redirected when:
+"Asesor Comercial" is not a support channel. ``triage`` redirects a request when:
 
-1. the customer chose the kind ``support``; or
-2. its text plainly describes a fault: one of the phrases below, matched on the text in
-   lower case without accents ("NO PUEDO INGRESAR", "no puedo ingresar" alike); the
-   words that decided are quoted back to the customer as they wrote them.
+1. the customer chose the kind ``support`` (confidence 1: the customer said so); or
+2. the support classifier (``support_model``), trained on the labelled corpus in
+   ``services/advisor/corpus/``, reads its text as support: something to fix (an error,
+   access, an SII rejection, wrong figures, a how-to question on the system in use, lost
+   data, slowness, a failing integration, something bought that does not work), not
+   something to buy (a quote, a demo, training, a module, a plan change, a renewal,
+   consultancy, more users, DTE, workers or legal entities, or a capability asked about
+   before buying). Its confidence is the model's probability of the decision.
 
-The phrases describe something broken, not something wanted:
+No rule on the words overrides the classifier: on the corpus' dev split the old phrase
+lists (``fault_phrases``) and a rule on the word "soporte" each sent a commercial request
+to support and found no support request the classifier missed (the old lists alone find
+17 % of them). The threshold sits where the dev split's commercial requests all stay
+with the executive: when in doubt a request stays commercial, because the executive reads
+it and can still send the customer to support, while a wrong redirection turns away a
+customer who wants to buy. A request with both a fault and a commercial ask is labelled
+support in the corpus (the fault needs support first); the message asks the customer to
+send the commercial part again.
 
-* it does not work: "no funciona", "dejó de funcionar", "no anda";
-* the customer cannot do something in the system: "no puedo / no logro / no me deja"
-  followed within two words by an action of the ERP (ingresar, entrar, emitir,
-  imprimir, descargar, enviar, guardar, ...), unless what follows shows the plan lacks
-  it ("porque no tenemos el módulo", "¿cómo amplío el plan?"): a reason to buy;
-* an error shown to the customer: "me aparece un error", "da error", "error al emitir",
-  "error 500", "mensaje de error", "error de firma", "arroja una excepción";
-* something hangs or breaks: "se cae", "se queda pegado", "pantalla en blanco",
-  "no carga", "no responde", "no se envían", "muy lento";
-* access: "olvidé mi contraseña", "usuario bloqueado", "contraseña incorrecta",
-  "sesión expirada", "desbloquear";
-* a wrong result: "calcula mal", "da un monto incorrecto", "rechazada por el SII",
-  "botón desactivado", "está fallando", "bug".
+The words quoted back to the customer come from the text's first 1,000 characters: its
+first fault phrase of ``fault_phrases``, as written, else its part of four words or more
+(between punctuation) that the classifier reads as most support-like.
 
-The word "error" alone is **not** a fault: customers ask to *avoid*, *reduce*, *detect*
-or *correct* errors, which is a commercial request (a module, a training). A phrase of
-the error family is ignored when one of those words (evitar, reducir, disminuir,
-prevenir, detectar, corregir, controlar, minimizar, menos, cometemos, ...) comes shortly
-before it. Likewise "no funciona" about the customer's *current* tools (planilla,
-Excel, sistema actual or anterior, proceso manual) is a reason to buy, not a fault.
-
-When in doubt the request stays commercial: a person (the executive) reads it and can
-still send the customer to support, while a wrong redirection would turn away a
-customer who wants to buy. A text with both a commercial ask and a fault is redirected
-(the fault needs support first) and the message asks the customer to send the commercial
-part again; the exception is a buying word right after "no puedo ...", read as above.
+``judge`` is the previous rule (the kind, else a fault phrase), kept with its signature
+for the service layer until it calls ``triage``, which takes the same arguments and
+returns the same ``Verdict`` with a ``decision`` and a ``confidence``.
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+
+from tienda.advisor.domain.fault_phrases import first_fault, normalize
+from tienda.advisor.domain.support_model import Decision, classify, support_model
+
+__all__ = [
+    "SUPPORT_CHAT",
+    "Decision",
+    "RedirectReason",
+    "Verdict",
+    "customer_message",
+    "judge",
+    "normalize",
+    "triage",
+]
 
 
 class RedirectReason(StrEnum):
@@ -50,141 +56,62 @@ class RedirectReason(StrEnum):
 
 @dataclass(frozen=True)
 class Verdict:
-    """The judgement on one request: ``reason`` is None for a commercial request."""
+    """The judgement on one request: ``reason`` is None for a commercial request.
+
+    ``confidence`` is how sure the decision is, 0 to 1: 1 when the customer chose the kind
+    support, the classifier's probability of its decision otherwise; None from ``judge``,
+    which has no measure of it.
+    """
 
     reason: RedirectReason | None = None
     matched: str | None = None
+    confidence: float | None = None
 
     @property
     def redirect(self) -> bool:
         return self.reason is not None
 
-
-COMMERCIAL = Verdict()
-
-_ACTIONS = (
-    "ingresar|entrar|acceder|conectar(me|nos)?|loguear(me|nos)?|iniciar sesion|emitir|facturar|imprimir|descargar"
-    "|enviar|timbrar|guardar|abrir|cargar|subir|generar|exportar|importar|validar|firmar|anular|registrar"
-    "|cerrar|contabilizar|centralizar"
-)
+    @property
+    def decision(self) -> Decision:
+        return Decision.SUPPORT if self.redirect else Decision.COMMERCIAL
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """Phrases of one family, and the words that make a phrase commercial when shortly before or after it."""
-
-    phrases: tuple[re.Pattern[str], ...]
-    guard_before: re.Pattern[str] | None = None
-    guard_after: re.Pattern[str] | None = None
-
-    def faults(self, plain: str) -> list[re.Match[str]]:
-        """Every phrase of the family in the text that no guard word turns commercial."""
-        return [
-            match
-            for phrase in self.phrases
-            for match in phrase.finditer(plain)
-            if not _guarded(self.guard_before, plain[max(0, match.start() - GUARD_WINDOW) : match.start()])
-            and not _guarded(self.guard_after, plain[match.end() : match.end() + 2 * GUARD_WINDOW])
-        ]
+QUOTE_CHARACTERS = 120
+QUOTE_WORDS = 4  # a part of fewer words ("¿qué pasa?") says too little to be quoted
+QUOTE_SEARCHED = 1000  # the quote is taken from the text's first 1,000 characters
+_CLAUSE = re.compile(r"[^.,;:!?¿¡\n]+")
 
 
-def _guarded(guard: re.Pattern[str] | None, window: str) -> bool:
-    return guard is not None and guard.search(window) is not None
+def triage(kind_is_support: bool, text: str) -> Verdict:
+    """Commercial, or redirected to the support chat; with the decision's confidence and the words quoted."""
+    if kind_is_support:
+        return Verdict(RedirectReason.SUPPORT_KIND, confidence=1.0)
+    classification = classify(text)
+    if classification.decision is Decision.COMMERCIAL:
+        return Verdict(confidence=classification.confidence)
+    return Verdict(RedirectReason.FAULT_DESCRIBED, quote(text), classification.confidence)
 
 
-GUARD_WINDOW = 40
-
-
-def _phrases(*patterns: str) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(r"\b" + pattern.replace(" ", r"\s+")) for pattern in patterns)
-
-
-def _words(pattern: str) -> re.Pattern[str]:
-    return re.compile(r"\b(" + pattern.replace(" ", r"\s+") + r")\b")
-
-
-_RULES = (
-    # Something broken, hanging, refused or wrong: no commercial reading.
-    _Rule(
-        _phrases(
-            r"dejo de funcionar|dejaron de funcionar|no esta operativo",
-            r"se (cae|cayo|callo|cuelga|colgo|congela|congelo|pega|pego|reinicia|cierra sola?)\b",
-            r"(se |)(queda|quedo|quedan) (pegad[oa]s?|cargando|en blanco|colgad[oa]s?)",
-            r"pantalla en blanco",
-            r"no (carga|cargan|abre|abren|responde|responden|inicia|arranca|guarda|guardan)\b",
-            r"no se (envia|envian|estan enviando|esta enviando|importa|importan|genera|generan|guarda|guardan"
-            r"|descarga|descargan|actualiza|actualizan|sincroniza|sincronizan|timbra|timbran|emite|emiten)\b",
-            r"(esta|anda|va|funciona) (muy |super |demasiado )lento",
-            r"no (me |nos )?(llega|llegan|llego) (el |los )?(correo|mail|email|codigo)",
-            r"(olvide|recuperar|restablecer|resetear|reestablecer|blanquear) (mi |la |su )?(contrasena|clave)",
-            r"(usuario|cuenta) (bloquead[oa]|deshabilitad[oa])",
-            r"(contrasena|clave) (incorrecta|invalida|no valida)",
-            r"sesion expirada|desbloquear",
-            r"(calcula|calculo|calculan) mal",
-            r"(da|dio|muestra|entrega|arroja) (un |una |el |la )?(monto|valor|resultado|total|saldo|calculo)s?"
-            r" (incorrect|erron|malo|mal)\w*",
-            r"(rechaza|rechazo|rechazada|rechazadas|rechazado|rechazados) (por )?(el )?sii"
-            r"|el sii (la |las |lo |los )?rechaza",
-            r"boton (aparece |esta |sale )?(desactivado|deshabilitado|bloqueado|gris)",
-            r"(esta|estan) fallando|falla (al|cuando)|presenta (una )?falla|\bbug\b",
-        )
-    ),
-    # The customer cannot do something in the system; not when the reason is what the plan lacks.
-    _Rule(
-        _phrases(
-            r"(no puedo|no podemos|no pude|no pudimos|no logro|no logramos|no consigo|no me deja|no nos deja"
-            rf"|no me permite|no nos permite|imposible)( \w+){{0,2}} ({_ACTIONS})\b"
-        ),
-        guard_after=_words(
-            r"no tenemos|no tengo|no contamos|no hemos contratado|no esta contratad\w*|no incluye|nuestro plan|mi plan"
-            r"|ampliar|amplio|aumentar|contratar|cotizar|comprar|adquirir|agregar"
-        ),
-    ),
-    # It does not work; not the tools the customer wants to replace.
-    _Rule(
-        _phrases(r"(ya )?no (me |nos |le )?(funciona|funcionan|esta funcionando|estan funcionando|anda|andan)\b"),
-        guard_before=_words(r"planillas?|excel|actual|anterior|manual|manuales|otro sistema|otra herramienta"),
-    ),
-    # An error shown to the customer; not errors the customer wants to avoid, detect or correct.
-    _Rule(
-        _phrases(
-            r"(me |nos |le )?(aparece|aparecio|sale|salio|da|dio|arroja|arrojo|tira|tiro|muestra|marca|lanza|lanzo)"
-            r" (un |el |este |una |otra vez )?(error|excepcion|mensaje de error)",
-            r"errore?s? (al|en el|en la|cuando|para|cada vez que) (intento |intentamos |quiero |queremos )?"
-            rf"({_ACTIONS})",
-            r"error \d{3,4}",
-            r"(mensaje|codigo) de error",
-            r"error (de|del) (firma|conexion|sistema|servidor|certificado|caf|autenticacion|timbraje|comunicacion)",
-        ),
-        guard_before=_words(
-            r"evitar|reducir|reduzca|disminuir|prevenir|detectar|detecte|corregir|corrija|controlar|minimizar|menos"
-            r"|cero|sin|cometemos|cometen|comete|cometer|equivocamos|identificar"
-        ),
-    ),
-)
-
-
-def normalize(text: str) -> str:
-    """Lower case without accents, punctuation as spaces, one character per character
-    of ``text`` so that a match's span is also its span in the original."""
-    return "".join(_plain(char) for char in text.lower())
-
-
-def _plain(char: str) -> str:
-    base = unicodedata.normalize("NFKD", char)[:1]
-    return base if base.isalnum() else " "
+def quote(text: str) -> str:
+    """The words of ``text`` to quote back: its first fault phrase, else its most support-like part."""
+    searched = text[:QUOTE_SEARCHED]
+    phrase = first_fault(searched)
+    if phrase:
+        return phrase
+    clauses = [" ".join(part.split()) for part in _CLAUSE.findall(searched)]
+    clauses = [clause for clause in clauses if len(clause.split()) >= QUOTE_WORDS] or [" ".join(searched.split())]
+    strongest = max(clauses, key=support_model().support_probability)
+    if len(strongest) <= QUOTE_CHARACTERS:
+        return strongest
+    return strongest[: strongest.rfind(" ", 0, QUOTE_CHARACTERS - 1)].rstrip() + "…"
 
 
 def judge(kind_is_support: bool, text: str) -> Verdict:
-    """Commercial, or redirected to the support chat with the reason and the words that decided it."""
+    """The previous rule: redirected when the kind is support or the text has a fault phrase."""
     if kind_is_support:
         return Verdict(RedirectReason.SUPPORT_KIND)
-    plain = normalize(text)
-    faults = [match for rule in _RULES for match in rule.faults(plain)]
-    if not faults:
-        return COMMERCIAL
-    first = min(faults, key=lambda match: (match.start(), -match.end()))
-    return Verdict(RedirectReason.FAULT_DESCRIBED, " ".join(text[first.start() : first.end()].split()))
+    phrase = first_fault(text)
+    return Verdict(RedirectReason.FAULT_DESCRIBED, phrase) if phrase else Verdict()
 
 
 SUPPORT_CHAT = "support_chat"

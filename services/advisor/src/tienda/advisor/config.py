@@ -34,7 +34,8 @@ class AdvisorSettings(WorkerSettings):
     business_day_opens: time = Field(default=time(9), description="Local time (America/Santiago) business opens.")
     business_day_closes: time = Field(default=time(18), description="Local time business closes.")
     extra_holidays: list[date] = Field(
-        default_factory=list, description="Days off beyond weekends and the built-in Chilean holidays of 2026-2027."
+        default_factory=list,
+        description="Days off beyond weekends and Chile's public holidays (holidays package), e.g. an election day.",
     )
     overdue_check_seconds: float = Field(default=60.0, gt=0, description="How often overdue requests are looked for.")
 

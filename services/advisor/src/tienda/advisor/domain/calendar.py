@@ -3,8 +3,11 @@
 A business day is Monday to Friday, not a Chilean public holiday, from ``opens`` to
 ``closes`` local time (default 09:00 to 18:00). Time outside business hours does not
 count: a request sent on Friday at 17:00 with 8 business hours due is due on Monday at
-16:00. Public holidays are a fixed table for 2026 and 2027 (below); outside those years
-only weekends are off, plus whatever ``extra_holidays`` the configuration adds.
+16:00. The public holidays come from the ``holidays`` package's calendar of Chile (feriados
+legales, with the moved dates applied: San Pedro y San Pablo and Encuentro de Dos Mundos
+on a Monday, the extra Fiestas Patrias days of Ley 20.983), for any year; days the
+configuration adds (``TIENDA_ADVISOR_EXTRA_HOLIDAYS``, e.g. an election day declared late)
+are off too.
 """
 
 from collections.abc import Iterable
@@ -12,48 +15,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from holidays import HolidayBase, country_holidays
+
 SANTIAGO = ZoneInfo("America/Santiago")
-
-# Feriados legales de Chile (Ley 2.977 and later laws), with the moved dates already
-# applied: San Pedro y San Pablo and Encuentro de Dos Mundos move to a Monday, and
-# 17 September 2027 is a holiday because the 18th falls on a Saturday.
-CHILEAN_PUBLIC_HOLIDAYS: dict[date, str] = {
-    date(2026, 1, 1): "Año Nuevo",
-    date(2026, 4, 3): "Viernes Santo",
-    date(2026, 4, 4): "Sábado Santo",
-    date(2026, 5, 1): "Día Nacional del Trabajo",
-    date(2026, 5, 21): "Día de las Glorias Navales",
-    date(2026, 6, 21): "Día Nacional de los Pueblos Indígenas",
-    date(2026, 6, 29): "San Pedro y San Pablo",
-    date(2026, 7, 16): "Día de la Virgen del Carmen",
-    date(2026, 8, 15): "Asunción de la Virgen",
-    date(2026, 9, 18): "Independencia Nacional",
-    date(2026, 9, 19): "Día de las Glorias del Ejército",
-    date(2026, 10, 12): "Encuentro de Dos Mundos",
-    date(2026, 10, 31): "Día de las Iglesias Evangélicas y Protestantes",
-    date(2026, 11, 1): "Día de Todos los Santos",
-    date(2026, 12, 8): "Inmaculada Concepción",
-    date(2026, 12, 25): "Navidad",
-    date(2027, 1, 1): "Año Nuevo",
-    date(2027, 3, 26): "Viernes Santo",
-    date(2027, 3, 27): "Sábado Santo",
-    date(2027, 5, 1): "Día Nacional del Trabajo",
-    date(2027, 5, 21): "Día de las Glorias Navales",
-    date(2027, 6, 21): "Día Nacional de los Pueblos Indígenas",
-    date(2027, 6, 28): "San Pedro y San Pablo",
-    date(2027, 7, 16): "Día de la Virgen del Carmen",
-    date(2027, 8, 15): "Asunción de la Virgen",
-    date(2027, 9, 17): "Feriado adicional de Fiestas Patrias",
-    date(2027, 9, 18): "Independencia Nacional",
-    date(2027, 9, 19): "Día de las Glorias del Ejército",
-    date(2027, 10, 11): "Encuentro de Dos Mundos",
-    date(2027, 10, 31): "Día de las Iglesias Evangélicas y Protestantes",
-    date(2027, 11, 1): "Día de Todos los Santos",
-    date(2027, 12, 8): "Inmaculada Concepción",
-    date(2027, 12, 25): "Navidad",
-}
-
 SATURDAY = 5
+
+
+def chilean_public_holidays() -> HolidayBase:
+    """Chile's public holidays, named in Spanish; a year's days are worked out the first time it is asked."""
+    return country_holidays("CL", language="es")
+
+
+def public_holidays_of(year: int) -> dict[date, str]:
+    """Every Chilean public holiday of ``year``, by day."""
+    return dict(sorted(country_holidays("CL", years=year, language="es").items()))
 
 
 @dataclass(frozen=True)
@@ -62,18 +37,25 @@ class BusinessCalendar:
 
     opens: time = time(9)
     closes: time = time(18)
-    holidays: frozenset[date] = field(default_factory=lambda: frozenset(CHILEAN_PUBLIC_HOLIDAYS))
+    extra_holidays: frozenset[date] = frozenset()
     zone: ZoneInfo = SANTIAGO
+    public_holidays: HolidayBase = field(default_factory=chilean_public_holidays, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.opens >= self.closes:
             raise ValueError(f"business hours must open before they close: {self.opens} to {self.closes}")
 
     def with_holidays(self, extra: Iterable[date]) -> "BusinessCalendar":
-        return BusinessCalendar(self.opens, self.closes, self.holidays | frozenset(extra), self.zone)
+        """The same calendar with more days off."""
+        return BusinessCalendar(
+            self.opens, self.closes, self.extra_holidays | frozenset(extra), self.zone, self.public_holidays
+        )
+
+    def is_holiday(self, day: date) -> bool:
+        return day in self.extra_holidays or day in self.public_holidays
 
     def is_business_day(self, day: date) -> bool:
-        return day.weekday() < SATURDAY and day not in self.holidays
+        return day.weekday() < SATURDAY and not self.is_holiday(day)
 
     def add_business_hours(self, start: datetime, hours: float) -> datetime:
         """The moment ``hours`` business hours after ``start`` (aware), in UTC."""

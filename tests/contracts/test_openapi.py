@@ -55,3 +55,18 @@ async def test_the_worker_serves_its_committed_openapi_document(definition):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://worker") as http:
         served = (await http.get("/openapi.json")).json()
     assert served == json.loads((DOCS_DIR / f"{definition.name}.json").read_text())
+
+
+def test_every_advisor_answer_is_a_named_schema():
+    """The advisor's endpoints return read models: each 200 refers to a schema of components by name
+    (/asyncapi.json serves the AsyncAPI document as it is, /metrics is Prometheus text)."""
+    document = GENERATED["advisor.json"]
+    schemas = document["components"]["schemas"]
+    for path, operations in document["paths"].items():
+        if path in {"/asyncapi.json", "/metrics"}:
+            continue
+        for method, operation in operations.items():
+            schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            name = schema.get("$ref", "").removeprefix("#/components/schemas/")
+            assert name in schemas, f"{method} {path} answers an unnamed schema {schema}"
+            assert schemas[name].get("properties"), f"{method} {path}: {name} says nothing of what it holds"

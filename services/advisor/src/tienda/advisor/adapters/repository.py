@@ -1,16 +1,22 @@
-"""Reading and writing the advisor's tables inside a unit of work, and its read side."""
+"""The advisor's tables as domain objects, inside a unit of work: rows in, ``CommercialRequest``,
+``FollowUp``, ``TimelineEntry`` and ``Executive`` out; a changed object is saved whole (its
+changeable columns), never as loose column values."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.advisor.adapters.tables import assignments, executives, follow_ups, requests, timeline
 from tienda.advisor.domain.assignment import Executive
-from tienda.advisor.domain.lifecycle import IN_QUEUE, Status, is_overdue
+from tienda.advisor.domain.follow_ups import FollowUp, FollowUpKind
+from tienda.advisor.domain.lifecycle import IN_QUEUE, Status
+from tienda.advisor.domain.request import CommercialRequest, Contact, Judgement, Redirect, Requester
+from tienda.advisor.domain.support_model import Decision
+from tienda.advisor.domain.timeline import TimelineEntry
+
+QUEUED = [status.value for status in IN_QUEUE]
 
 # --- executives and assignments
 
@@ -59,91 +65,70 @@ async def assign(session: AsyncSession, account_id: str, executive_id: str, sour
 # --- commercial requests
 
 
-@dataclass(frozen=True)
-class StoredRequest:
-    account_id: str
-    request_id: str
-    status: Status
-    executive_id: str | None
-    first_response_due_at: datetime | None
-    first_response_at: datetime | None
-
-
-async def add_request(session: AsyncSession, **values: Any) -> None:
-    await session.execute(insert(requests).values(**values))
-
-
-async def request(session: AsyncSession, account_id: str, request_id: str) -> StoredRequest | None:
-    row = (
-        await session.execute(
-            select(requests).where(requests.c.account_id == account_id, requests.c.request_id == request_id)
+async def add_request(session: AsyncSession, request: CommercialRequest, event_id: str) -> None:
+    """Store a new request; ``event_id`` is the submission's."""
+    identity = {"account_id": request.account_id, "request_id": request.request_id}
+    await session.execute(
+        insert(requests).values(
+            **identity,
+            **_request_facts(request),
+            **_request_state(request),
+            event_id=event_id,
         )
-    ).first()
-    if row is None:
-        return None
-    return StoredRequest(
-        row.account_id,
-        row.request_id,
-        Status(row.status),
-        row.executive_id,
-        utc(row.first_response_due_at),
-        utc(row.first_response_at),
     )
 
 
-async def request_row(session: AsyncSession, account_id: str, request_id: str) -> RowMapping:
-    return (
-        (
-            await session.execute(
-                select(requests).where(requests.c.account_id == account_id, requests.c.request_id == request_id)
-            )
-        )
-        .mappings()
-        .one()
-    )
-
-
-async def change_request(session: AsyncSession, account_id: str, request_id: str, **values: Any) -> None:
+async def save_request(session: AsyncSession, request: CommercialRequest) -> None:
+    """Write what may change of a stored request: status, executive, due times, redirection."""
     await session.execute(
         update(requests)
-        .where(requests.c.account_id == account_id, requests.c.request_id == request_id)
-        .values(**values)
+        .where(requests.c.account_id == request.account_id, requests.c.request_id == request.request_id)
+        .values(**_request_state(request))
     )
 
 
-async def open_requests_of(session: AsyncSession, account_id: str) -> Sequence[RowMapping]:
-    """The account's requests still in the executive's hands (or waiting for one)."""
-    return (
-        (
-            await session.execute(
-                select(requests)
-                .where(requests.c.account_id == account_id, requests.c.status.in_([s.value for s in IN_QUEUE]))
-                .order_by(requests.c.submitted_at)
-            )
-        )
-        .mappings()
-        .all()
+async def request(session: AsyncSession, account_id: str, request_id: str) -> CommercialRequest | None:
+    found = await _requests(
+        session, select(requests).where(requests.c.account_id == account_id, requests.c.request_id == request_id)
     )
+    return found[0] if found else None
 
 
-async def overdue_requests(session: AsyncSession, now: datetime) -> Sequence[RowMapping]:
+async def requests_of(session: AsyncSession, account_id: str) -> list[CommercialRequest]:
+    """The account's requests, the newest first."""
+    query = select(requests).where(requests.c.account_id == account_id).order_by(requests.c.submitted_at.desc())
+    return await _requests(session, query)
+
+
+async def open_requests_of(session: AsyncSession, account_id: str) -> list[CommercialRequest]:
+    """The account's requests still in the executive's hands (or waiting for one), the oldest first."""
+    query = (
+        select(requests)
+        .where(requests.c.account_id == account_id, requests.c.status.in_(QUEUED))
+        .order_by(requests.c.submitted_at)
+    )
+    return await _requests(session, query)
+
+
+async def queued_requests_of(session: AsyncSession, executive_id: str) -> list[CommercialRequest]:
+    """An executive's requests that are open or in progress."""
+    query = select(requests).where(requests.c.executive_id == executive_id, requests.c.status.in_(QUEUED))
+    return await _requests(session, query)
+
+
+async def overdue_requests(session: AsyncSession, now: datetime) -> list[CommercialRequest]:
     """Open requests past their first-response time that no alert has been raised for yet."""
-    return (
-        (
-            await session.execute(
-                select(requests)
-                .where(
-                    requests.c.status == Status.OPEN.value,
-                    requests.c.first_response_at.is_(None),
-                    requests.c.first_response_due_at <= now,
-                    requests.c.overdue_alerted_at.is_(None),
-                )
-                .order_by(requests.c.first_response_due_at)
-            )
+    query = (
+        select(requests)
+        .where(
+            requests.c.status == Status.OPEN.value,
+            requests.c.first_response_at.is_(None),
+            requests.c.first_response_due_at <= now,
+            requests.c.overdue_alerted_at.is_(None),
         )
-        .mappings()
-        .all()
+        .order_by(requests.c.first_response_due_at)
     )
+    return await _requests(session, query)
 
 
 async def claim_overdue_alert(session: AsyncSession, account_id: str, request_id: str, now: datetime) -> bool:
@@ -161,6 +146,65 @@ async def claim_overdue_alert(session: AsyncSession, account_id: str, request_id
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
+async def _requests(session: AsyncSession, query: Select[Any]) -> list[CommercialRequest]:
+    return [_request(row) for row in await session.execute(query)]
+
+
+def _request(row: Row[Any]) -> CommercialRequest:
+    redirect = Redirect(row.redirect_reason, row.redirect_matched, row.customer_message or "")
+    judgement = Judgement(Decision(row.triage_decision), row.triage_confidence) if row.triage_decision else None
+    return CommercialRequest(
+        account_id=row.account_id,
+        request_id=row.request_id,
+        kind=row.kind,
+        text=row.text,
+        requested_by=Requester(row.requested_by_user_id, row.requested_by_name, row.requested_by_email),
+        contact=Contact(row.contact_channel, row.contact_value, row.contact_when),
+        submitted_at=_utc(row.submitted_at),
+        status=Status(row.status),
+        updated_at=_utc(row.updated_at),
+        executive_id=row.executive_id,
+        first_response_due_at=_utc_or_none(row.first_response_due_at),
+        first_response_at=_utc_or_none(row.first_response_at),
+        overdue_alerted_at=_utc_or_none(row.overdue_alerted_at),
+        redirect=redirect if row.redirect_reason else None,
+        judgement=judgement,
+    )
+
+
+def _request_facts(request: CommercialRequest) -> dict[str, Any]:
+    """What the customer sent: written once."""
+    return {
+        "kind": request.kind,
+        "text": request.text,
+        "requested_by_user_id": request.requested_by.user_id,
+        "requested_by_name": request.requested_by.name,
+        "requested_by_email": request.requested_by.email,
+        "contact_channel": request.contact.channel,
+        "contact_value": request.contact.value,
+        "contact_when": request.contact.when,
+        "submitted_at": request.submitted_at,
+    }
+
+
+def _request_state(request: CommercialRequest) -> dict[str, Any]:
+    """What changes over the request's life (the judgement: only from none, at a first correction)."""
+    redirect, judgement = request.redirect, request.judgement
+    return {
+        "triage_decision": judgement.decision.value if judgement else None,
+        "triage_confidence": judgement.confidence if judgement else None,
+        "status": request.status.value,
+        "executive_id": request.executive_id,
+        "first_response_due_at": request.first_response_due_at,
+        "first_response_at": request.first_response_at,
+        "overdue_alerted_at": request.overdue_alerted_at,
+        "redirect_reason": redirect.reason if redirect else None,
+        "redirect_matched": redirect.matched if redirect else None,
+        "customer_message": redirect.message if redirect else None,
+        "updated_at": request.updated_at,
+    }
+
+
 # --- follow-ups
 
 
@@ -169,65 +213,98 @@ async def follow_up_exists(session: AsyncSession, follow_up_id: str) -> bool:
     return found is not None
 
 
-async def has_open_follow_up(session: AsyncSession, account_id: str, kind: str) -> bool:
+async def has_open_follow_up(session: AsyncSession, account_id: str, kind: FollowUpKind) -> bool:
     found = await session.scalar(
         select(func.count()).where(
             follow_ups.c.account_id == account_id,
-            follow_ups.c.kind == kind,
-            follow_ups.c.status.in_([s.value for s in IN_QUEUE]),
+            follow_ups.c.kind == kind.value,
+            follow_ups.c.status.in_(QUEUED),
         )
     )
     return bool(found)
 
 
-async def add_follow_up(session: AsyncSession, **values: Any) -> None:
-    await session.execute(insert(follow_ups).values(**values))
-
-
-async def follow_up(session: AsyncSession, account_id: str, follow_up_id: str) -> RowMapping | None:
-    return (
-        (
-            await session.execute(
-                select(follow_ups).where(
-                    follow_ups.c.account_id == account_id, follow_ups.c.follow_up_id == follow_up_id
-                )
-            )
+async def add_follow_up(session: AsyncSession, follow_up: FollowUp, event_id: str) -> None:
+    """Store a new follow-up; ``event_id`` is the event that raised it."""
+    await session.execute(
+        insert(follow_ups).values(
+            follow_up_id=follow_up.follow_up_id,
+            account_id=follow_up.account_id,
+            kind=follow_up.kind.value,
+            reference=follow_up.reference,
+            summary=follow_up.summary,
+            raised_at=follow_up.raised_at,
+            due_at=follow_up.due_at,
+            event_id=event_id,
+            **_follow_up_state(follow_up),
         )
-        .mappings()
-        .first()
     )
 
 
-async def change_follow_up(session: AsyncSession, follow_up_id: str, **values: Any) -> None:
-    await session.execute(update(follow_ups).where(follow_ups.c.follow_up_id == follow_up_id).values(**values))
-
-
-async def open_follow_ups_of(session: AsyncSession, account_id: str) -> Sequence[RowMapping]:
-    return (
-        (
-            await session.execute(
-                select(follow_ups)
-                .where(follow_ups.c.account_id == account_id, follow_ups.c.status.in_([s.value for s in IN_QUEUE]))
-                .order_by(follow_ups.c.raised_at)
-            )
-        )
-        .mappings()
-        .all()
+async def save_follow_up(session: AsyncSession, follow_up: FollowUp) -> None:
+    """Write what may change of a stored follow-up: status and executive."""
+    await session.execute(
+        update(follow_ups)
+        .where(follow_ups.c.follow_up_id == follow_up.follow_up_id)
+        .values(**_follow_up_state(follow_up))
     )
+
+
+async def follow_up(session: AsyncSession, account_id: str, follow_up_id: str) -> FollowUp | None:
+    query = select(follow_ups).where(follow_ups.c.account_id == account_id, follow_ups.c.follow_up_id == follow_up_id)
+    found = await _follow_ups(session, query)
+    return found[0] if found else None
+
+
+async def open_follow_ups_of(session: AsyncSession, account_id: str) -> list[FollowUp]:
+    """The account's follow-ups still open or in progress, the oldest first."""
+    query = (
+        select(follow_ups)
+        .where(follow_ups.c.account_id == account_id, follow_ups.c.status.in_(QUEUED))
+        .order_by(follow_ups.c.raised_at)
+    )
+    return await _follow_ups(session, query)
+
+
+async def follow_ups_of(session: AsyncSession, account_id: str) -> list[FollowUp]:
+    """Every follow-up of the account, the newest first."""
+    query = select(follow_ups).where(follow_ups.c.account_id == account_id).order_by(follow_ups.c.raised_at.desc())
+    return await _follow_ups(session, query)
+
+
+async def queued_follow_ups_of(session: AsyncSession, executive_id: str) -> list[FollowUp]:
+    """An executive's follow-ups that are open or in progress."""
+    query = select(follow_ups).where(follow_ups.c.executive_id == executive_id, follow_ups.c.status.in_(QUEUED))
+    return await _follow_ups(session, query)
+
+
+async def _follow_ups(session: AsyncSession, query: Select[Any]) -> list[FollowUp]:
+    return [
+        FollowUp(
+            follow_up_id=row.follow_up_id,
+            account_id=row.account_id,
+            kind=FollowUpKind(row.kind),
+            reference=row.reference,
+            summary=row.summary,
+            executive_id=row.executive_id,
+            status=Status(row.status),
+            raised_at=_utc(row.raised_at),
+            due_at=_utc(row.due_at),
+            updated_at=_utc(row.updated_at),
+        )
+        for row in await session.execute(query)
+    ]
+
+
+def _follow_up_state(follow_up: FollowUp) -> dict[str, Any]:
+    return {
+        "status": follow_up.status.value,
+        "executive_id": follow_up.executive_id,
+        "updated_at": follow_up.updated_at,
+    }
 
 
 # --- timeline
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    account_id: str
-    event_id: str
-    kind: str
-    summary: str
-    occurred_at: datetime
-    reference: str | None = None
-
 
 _TOLD = select(timeline.c.id).where(
     timeline.c.account_id == bindparam("account_id"),
@@ -259,120 +336,26 @@ async def note(session: AsyncSession, entry: TimelineEntry) -> bool:
     return True
 
 
-# --- read side
+async def timeline_of(session: AsyncSession, account_id: str) -> list[TimelineEntry]:
+    """The account's timeline, the latest thing that happened first (by when it happened, not when it arrived)."""
+    rows = await session.execute(
+        select(timeline)
+        .where(timeline.c.account_id == account_id)
+        .order_by(timeline.c.occurred_at.desc(), timeline.c.id.desc())
+    )
+    return [
+        TimelineEntry(row.account_id, row.event_id, row.kind, row.summary, _utc(row.occurred_at), row.reference)
+        for row in rows
+    ]
 
 
-def utc(moment: datetime | None) -> datetime | None:
+# --- stored moments
+
+
+def _utc(moment: datetime) -> datetime:
     """A stored moment as an aware UTC datetime (SQLite hands back naive UTC)."""
-    if moment is None:
-        return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _iso(moment: datetime | None) -> str | None:
-    aware = utc(moment)
-    return aware.isoformat() if aware else None
-
-
-async def timeline_of(session: AsyncSession, account_id: str) -> list[dict[str, Any]]:
-    rows = (
-        await session.execute(
-            select(timeline)
-            .where(timeline.c.account_id == account_id)
-            .order_by(timeline.c.occurred_at.desc(), timeline.c.id.desc())
-        )
-    ).mappings()
-    return [{"kind": r["kind"], "summary": r["summary"], "occurred_at": _iso(r["occurred_at"])} for r in rows]
-
-
-async def follow_ups_of(session: AsyncSession, account_id: str) -> list[dict[str, Any]]:
-    rows = (
-        await session.execute(
-            select(follow_ups).where(follow_ups.c.account_id == account_id).order_by(follow_ups.c.raised_at.desc())
-        )
-    ).mappings()
-    return [_follow_up_view(row) for row in rows]
-
-
-async def requests_of(session: AsyncSession, account_id: str) -> list[dict[str, Any]]:
-    rows = (
-        await session.execute(
-            select(requests).where(requests.c.account_id == account_id).order_by(requests.c.submitted_at.desc())
-        )
-    ).mappings()
-    return [_request_view(row) for row in rows]
-
-
-async def queue_of(session: AsyncSession, executive_id: str, now: datetime) -> list[dict[str, Any]]:
-    """The executive's open requests and follow-ups, the one due first first."""
-    open_statuses = [s.value for s in IN_QUEUE]
-    request_rows = (
-        await session.execute(
-            select(requests).where(requests.c.executive_id == executive_id, requests.c.status.in_(open_statuses))
-        )
-    ).mappings()
-    follow_up_rows = (
-        await session.execute(
-            select(follow_ups).where(follow_ups.c.executive_id == executive_id, follow_ups.c.status.in_(open_statuses))
-        )
-    ).mappings()
-    items = [
-        {
-            "item": "request",
-            **_request_view(row),
-            "due_at": _iso(row["first_response_due_at"]),
-            "overdue": is_overdue(utc(row["first_response_due_at"]), row["first_response_at"], now),
-        }
-        for row in request_rows
-    ] + [
-        {"item": "follow_up", **_follow_up_view(row), "overdue": is_overdue(utc(row["due_at"]), None, now)}
-        for row in follow_up_rows
-    ]
-    return sorted(items, key=lambda item: (item["due_at"] is None, _sort_key(item["due_at"]), item["account_id"]))
-
-
-def _sort_key(due_at: str | None) -> datetime:
-    return datetime.fromisoformat(due_at) if due_at else datetime.max
-
-
-def _request_view(row: RowMapping) -> dict[str, Any]:
-    return {
-        "request_id": row["request_id"],
-        "account_id": row["account_id"],
-        "kind": row["kind"],
-        "text": row["text"],
-        "status": row["status"],
-        "requested_by": {
-            "user_id": row["requested_by_user_id"],
-            "name": row["requested_by_name"],
-            "email": row["requested_by_email"],
-        },
-        "preferred_contact": {
-            "channel": row["contact_channel"],
-            "value": row["contact_value"],
-            "when": row["contact_when"],
-        },
-        "executive_id": row["executive_id"],
-        "submitted_at": _iso(row["submitted_at"]),
-        "first_response_due_at": _iso(row["first_response_due_at"]),
-        "first_response_at": _iso(row["first_response_at"]),
-        "redirect": (
-            {"reason": row["redirect_reason"], "matched": row["redirect_matched"], "message": row["customer_message"]}
-            if row["status"] == Status.REDIRECTED.value or row["redirect_reason"]
-            else None
-        ),
-    }
-
-
-def _follow_up_view(row: RowMapping) -> dict[str, Any]:
-    return {
-        "follow_up_id": row["follow_up_id"],
-        "account_id": row["account_id"],
-        "kind": row["kind"],
-        "reference": row["reference"],
-        "summary": row["summary"],
-        "status": row["status"],
-        "executive_id": row["executive_id"],
-        "raised_at": _iso(row["raised_at"]),
-        "due_at": _iso(row["due_at"]),
-    }
+def _utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _utc(moment)

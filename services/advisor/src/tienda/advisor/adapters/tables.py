@@ -3,7 +3,7 @@ and the commercial timeline; plus the messaging tables."""
 
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from tienda.messaging.tables import MessagingTables
 
@@ -67,6 +67,8 @@ requests = Table(
     Column("overdue_alerted_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("event_id", String(36), nullable=False),
+    Column("triage_decision", String(20), nullable=True),
+    Column("triage_confidence", Float, nullable=True),
     Index("ix_requests_awaiting_response", "status", "first_response_due_at"),
 )
 

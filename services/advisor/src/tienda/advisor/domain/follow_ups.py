@@ -8,7 +8,11 @@
 """
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+
+from tienda.advisor.domain.lifecycle import IN_QUEUE, Status, may_become
 
 # The store's reason codes that mean "the plan does not allow it"; others (unknown_sku,
 # module_already_active, missing_dependency, unknown_account, account_suspended, ...) do not.
@@ -24,6 +28,43 @@ class FollowUpKind(StrEnum):
     PAYMENT = "payment"
     TRAINING = "training"
     UPGRADE = "upgrade"
+
+
+@dataclass
+class FollowUp:
+    """Something on the account's timeline for its executive to act on, due by ``due_at``."""
+
+    follow_up_id: str
+    account_id: str
+    kind: FollowUpKind
+    reference: str
+    summary: str
+    executive_id: str | None
+    status: Status
+    raised_at: datetime
+    due_at: datetime
+    updated_at: datetime
+
+    @property
+    def in_queue(self) -> bool:
+        return self.status in IN_QUEUE
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.in_queue and self.due_at <= now
+
+    def change_status(self, wanted: Status, at: datetime) -> bool:
+        """The executive's tools set ``wanted``; False (and nothing changes) when the lifecycle forbids it."""
+        if not may_become(self.status, wanted):
+            return False
+        self.status, self.updated_at = wanted, at
+        return True
+
+    def assign_to(self, executive_id: str, at: datetime) -> bool:
+        """Move an open follow-up to ``executive_id``; False when it is closed or theirs already."""
+        if not self.in_queue or self.executive_id == executive_id:
+            return False
+        self.executive_id, self.updated_at = executive_id, at
+        return True
 
 
 def follow_up_id(account_id: str, kind: FollowUpKind, reference: str) -> str:

@@ -8,13 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping
-
 from tienda.advisor import SERVICE
 from tienda.advisor.adapters import repository
-from tienda.advisor.adapters.repository import TimelineEntry, utc
 from tienda.advisor.domain.assignment import Executive, next_in_rotation
 from tienda.advisor.domain.follow_ups import (
+    FollowUp,
     FollowUpKind,
     follow_up_id,
     hits_plan_limits,
@@ -23,8 +21,10 @@ from tienda.advisor.domain.follow_ups import (
     training_summary,
     upgrade_summary,
 )
-from tienda.advisor.domain.lifecycle import Status, may_become
+from tienda.advisor.domain.lifecycle import Status
 from tienda.advisor.domain.policy import AdvisorPolicy
+from tienda.advisor.domain.request import CommercialRequest, Contact, Redirect, Requester
+from tienda.advisor.domain.timeline import TimelineEntry
 from tienda.advisor.domain.triage import SUPPORT_CHAT, customer_message, judge
 from tienda.advisor.service_layer import summaries
 from tienda.contracts.envelope import Envelope
@@ -45,76 +45,47 @@ async def submit_request(
     envelope: Envelope[wire.CommercialRequestSubmitted], uow: UnitOfWork, policy: AdvisorPolicy
 ) -> None:
     """Store the request; redirect it to support, or assign it to the account's executive and announce it."""
-    request, account_id, at = envelope.payload, envelope.account_id, envelope.occurred_at
-    if await repository.request(uow.session, account_id, request.request_id):
+    submitted, account_id, at = envelope.payload, envelope.account_id, envelope.occurred_at
+    if await repository.request(uow.session, account_id, submitted.request_id):
         return
-    verdict = judge(request.kind is wire.RequestKind.SUPPORT, request.text)
-    stored = _request_columns(envelope)
+    verdict = judge(submitted.kind is wire.RequestKind.SUPPORT, submitted.text)
     if verdict.redirect and verdict.reason is not None:
-        message = customer_message(verdict, request.request_id)
-        await repository.add_request(
-            uow.session,
-            **stored,
-            status=Status.REDIRECTED.value,
-            redirect_reason=verdict.reason.value,
-            redirect_matched=verdict.matched,
-            customer_message=message,
-        )
-        await uow.emit(
-            wire.CommercialRequestRedirected(
-                request_id=request.request_id,
-                requested_by=request.requested_by,
-                kind=request.kind,
-                redirected_to=SUPPORT_CHAT,
-                reason=verdict.reason.value,
-                matched=verdict.matched,
-                message=message,
-            ),
-            account_id=account_id,
-            cause=envelope,
-        )
-        summary = summaries.redirected_summary(request, verdict.matched)
-        await _note(uow, envelope, "request_redirected", summary, request.request_id)
+        redirect = Redirect(verdict.reason.value, verdict.matched, customer_message(verdict, submitted.request_id))
+        request = _received(envelope, Status.REDIRECTED, redirect=redirect)
+        await repository.add_request(uow.session, request, str(envelope.event_id))
+        await _tell_redirected(uow, envelope, request, redirect)
+        summary = summaries.redirected_summary(submitted, verdict.matched)
+        await _note(uow, envelope, "request_redirected", summary, submitted.request_id)
         uow.mark_rejected()
         return
     executive = await _executive_for(uow, account_id, at, policy.rotation)
-    due = policy.calendar.add_business_hours(at, policy.first_response_business_hours)
-    await repository.add_request(
-        uow.session,
-        **stored,
-        status=Status.OPEN.value,
+    request = _received(
+        envelope,
+        Status.OPEN,
         executive_id=executive.executive_id if executive else None,
-        first_response_due_at=due,
+        first_response_due_at=policy.calendar.add_business_hours(at, policy.first_response_business_hours),
     )
-    row = await repository.request_row(uow.session, account_id, request.request_id)
-    await _announce_request(uow, envelope, row, executive, reassigned_from=None)
-    await _note(uow, envelope, "request_submitted", summaries.request_summary(request), request.request_id)
+    await repository.add_request(uow.session, request, str(envelope.event_id))
+    await _announce_request(uow, envelope, request, executive, reassigned_from=None)
+    await _note(uow, envelope, "request_submitted", summaries.request_summary(submitted), submitted.request_id)
 
 
 async def update_request(envelope: Envelope[wire.CommercialRequestUpdated], uow: UnitOfWork) -> None:
     """A status change from the executive's tools, on a request or a follow-up; the first is the response."""
     update, account_id, at = envelope.payload, envelope.account_id, envelope.occurred_at
     wanted = Status(update.status.value)
-    stored = await repository.request(uow.session, account_id, update.request_id)
-    if stored is not None:
-        applied = may_become(stored.status, wanted)
+    request = await repository.request(uow.session, account_id, update.request_id)
+    if request is not None:
+        applied = request.change_status(wanted, update.executive_id, at)
         if applied:
-            await repository.change_request(
-                uow.session,
-                account_id,
-                update.request_id,
-                status=wanted.value,
-                updated_at=at,
-                first_response_at=stored.first_response_at or at,
-                executive_id=stored.executive_id or update.executive_id,
-            )
+            await repository.save_request(uow.session, request)
     else:
         follow_up = await repository.follow_up(uow.session, account_id, update.request_id)
         if follow_up is None:
             raise UnresolvableReference(f"account {account_id} has no request or follow-up {update.request_id}")
-        applied = may_become(Status(follow_up["status"]), wanted)
+        applied = follow_up.change_status(wanted, at)
         if applied:
-            await repository.change_follow_up(uow.session, update.request_id, status=wanted.value, updated_at=at)
+            await repository.save_follow_up(uow.session, follow_up)
     kind = "request_updated" if applied else "update_refused"
     await _note(uow, envelope, kind, summaries.update_summary(update, applied), None)
 
@@ -126,18 +97,16 @@ async def assign_executive(envelope: Envelope[wire.ExecutiveAssigned], uow: Unit
     await repository.save_executive(uow.session, executive)
     previous = await repository.executive_of(uow.session, account_id)
     await repository.assign(uow.session, account_id, executive.executive_id, "crm", at)
-    for row in await repository.open_requests_of(uow.session, account_id):
-        if row["executive_id"] != executive.executive_id:
-            await repository.change_request(
-                uow.session, account_id, row["request_id"], executive_id=executive.executive_id, updated_at=at
-            )
-            await _announce_request(uow, envelope, row, executive, reassigned_from=row["executive_id"])
-    for row in await repository.open_follow_ups_of(uow.session, account_id):
-        if row["executive_id"] != executive.executive_id:
-            await repository.change_follow_up(
-                uow.session, row["follow_up_id"], executive_id=executive.executive_id, updated_at=at
-            )
-            await _announce_follow_up(uow, envelope, row, executive, reassigned_from=row["executive_id"])
+    for request in await repository.open_requests_of(uow.session, account_id):
+        was = request.executive_id
+        if request.assign_to(executive.executive_id, at):
+            await repository.save_request(uow.session, request)
+            await _announce_request(uow, envelope, request, executive, reassigned_from=was)
+    for follow_up in await repository.open_follow_ups_of(uow.session, account_id):
+        was = follow_up.executive_id
+        if follow_up.assign_to(executive.executive_id, at):
+            await repository.save_follow_up(uow.session, follow_up)
+            await _announce_follow_up(uow, envelope, follow_up, executive, reassigned_from=was)
     summary = summaries.assigned_summary(envelope.payload, previous.executive_id if previous else None)
     await _note(uow, envelope, "executive_assigned", summary, None)
 
@@ -166,7 +135,7 @@ async def note_rejected_activation(
     event, account_id = envelope.payload, envelope.account_id
     raised = ""
     if hits_plan_limits([reason.code for reason in event.reasons]) and not await repository.has_open_follow_up(
-        uow.session, account_id, FollowUpKind.UPGRADE.value
+        uow.session, account_id, FollowUpKind.UPGRADE
     ):
         reasons = [reason.message for reason in event.reasons]
         summary = upgrade_summary(event.requested_by.name, reasons)
@@ -253,53 +222,48 @@ async def _raise_follow_up(
     if await repository.follow_up_exists(uow.session, identity):
         return False
     executive = await _executive_for(uow, account_id, at, policy.rotation)
-    await repository.add_follow_up(
-        uow.session,
+    follow_up = FollowUp(
         follow_up_id=identity,
         account_id=account_id,
-        kind=kind.value,
+        kind=kind,
         reference=reference,
         summary=summary,
         executive_id=executive.executive_id if executive else None,
-        status=Status.OPEN.value,
+        status=Status.OPEN,
         raised_at=at,
         due_at=policy.calendar.add_business_hours(at, policy.follow_up_business_hours),
         updated_at=at,
-        event_id=str(envelope.event_id),
     )
-    row = await repository.follow_up(uow.session, account_id, identity)
-    if row is not None:
-        await _announce_follow_up(uow, envelope, row, executive, reassigned_from=None)
+    await repository.add_follow_up(uow.session, follow_up, str(envelope.event_id))
+    await _announce_follow_up(uow, envelope, follow_up, executive, reassigned_from=None)
     return True
 
 
 async def _announce_request(
     uow: UnitOfWork,
     envelope: Envelope[Any],
-    row: RowMapping,
+    request: CommercialRequest,
     executive: Executive | None,
     reassigned_from: str | None,
 ) -> None:
     if executive is None:
-        await _alert_no_executive(uow, envelope, f"request {row['request_id']}")
+        await _alert_no_executive(uow, envelope, f"request {request.request_id}")
         return
+    if request.first_response_due_at is None:
+        raise ValueError(f"request {request.request_id} is in the queue without a first-response due time")
     await uow.emit(
         wire.CommercialRequestAssigned(
-            request_id=row["request_id"],
-            requested_by=Person(
-                user_id=row["requested_by_user_id"],
-                name=row["requested_by_name"],
-                email=row["requested_by_email"],
-            ),
-            kind=wire.RequestKind(row["kind"]),
-            text=row["text"],
+            request_id=request.request_id,
+            requested_by=_person(request),
+            kind=wire.RequestKind(request.kind),
+            text=request.text,
             preferred_contact=wire.PreferredContact(
-                channel=wire.ContactChannel(row["contact_channel"]),
-                value=row["contact_value"],
-                when=row["contact_when"],
+                channel=wire.ContactChannel(request.contact.channel),
+                value=request.contact.value,
+                when=request.contact.when,
             ),
             executive=_wire(executive),
-            first_response_due_at=utc(row["first_response_due_at"]),
+            first_response_due_at=request.first_response_due_at,
             reassigned_from=reassigned_from,
         ),
         account_id=envelope.account_id,
@@ -307,20 +271,43 @@ async def _announce_request(
     )
 
 
+async def _tell_redirected(
+    uow: UnitOfWork, envelope: Envelope[Any], request: CommercialRequest, redirect: Redirect
+) -> None:
+    """The customer is sent to the support chat, and told so."""
+    await uow.emit(
+        wire.CommercialRequestRedirected(
+            request_id=request.request_id,
+            requested_by=_person(request),
+            kind=wire.RequestKind(request.kind),
+            redirected_to=SUPPORT_CHAT,
+            reason=redirect.reason,
+            matched=redirect.matched,
+            message=redirect.message,
+        ),
+        account_id=envelope.account_id,
+        cause=envelope,
+    )
+
+
 async def _announce_follow_up(
-    uow: UnitOfWork, envelope: Envelope[Any], row: RowMapping, executive: Executive | None, reassigned_from: str | None
+    uow: UnitOfWork,
+    envelope: Envelope[Any],
+    follow_up: FollowUp,
+    executive: Executive | None,
+    reassigned_from: str | None,
 ) -> None:
     if executive is None:
-        await _alert_no_executive(uow, envelope, f"{row['kind']} follow-up {row['follow_up_id']}")
+        await _alert_no_executive(uow, envelope, f"{follow_up.kind.value} follow-up {follow_up.follow_up_id}")
         return
     await uow.emit(
         wire.FollowUpRaised(
-            follow_up_id=row["follow_up_id"],
-            kind=wire.FollowUpKind(row["kind"]),
-            reference=row["reference"],
-            summary=row["summary"],
+            follow_up_id=follow_up.follow_up_id,
+            kind=wire.FollowUpKind(follow_up.kind.value),
+            reference=follow_up.reference,
+            summary=follow_up.summary,
             executive=_wire(executive),
-            due_at=utc(row["due_at"]),
+            due_at=follow_up.due_at,
             reassigned_from=reassigned_from,
         ),
         account_id=envelope.account_id,
@@ -347,51 +334,64 @@ async def _alert_no_executive(uow: UnitOfWork, envelope: Envelope[Any], what: st
 async def raise_overdue_alerts(uow: UnitOfWork, now: datetime, policy: AdvisorPolicy) -> int:
     """Alert operations once about each open request whose first response is overdue; how many were raised."""
     raised = 0
-    for row in await repository.overdue_requests(uow.session, now):
-        if not await repository.claim_overdue_alert(uow.session, row["account_id"], row["request_id"], now):
+    for request in await repository.overdue_requests(uow.session, now):
+        if not await repository.claim_overdue_alert(uow.session, request.account_id, request.request_id, now):
             continue
-        due = utc(row["first_response_due_at"])
+        due = request.first_response_due_at
         local_due = due.astimezone(policy.calendar.zone) if due else None
         await uow.emit(
             OperationsAlert(
                 kind="request_overdue",
                 severity=Severity.WARNING,
                 service=SERVICE,
-                summary=f"Commercial request {row['request_id']} of account {row['account_id']} "
-                f"({row['kind'].replace('_', ' ')}) got no first response by "
-                f"{local_due:%Y-%m-%d %H:%M} Santiago time: remind {row['executive_id'] or 'the team'} "
+                summary=f"Commercial request {request.request_id} of account {request.account_id} "
+                f"({request.kind.replace('_', ' ')}) got no first response by "
+                f"{local_due:%Y-%m-%d %H:%M} Santiago time: remind {request.executive_id or 'the team'} "
                 "or reassign the account.",
                 details={
-                    "account_id": row["account_id"],
-                    "request_id": row["request_id"],
-                    "executive_id": row["executive_id"],
+                    "account_id": request.account_id,
+                    "request_id": request.request_id,
+                    "executive_id": request.executive_id,
                     "first_response_due_at": due.isoformat() if due else None,
-                    "submitted_at": utc(row["submitted_at"]).isoformat(),  # type: ignore[union-attr]
+                    "submitted_at": request.submitted_at.isoformat(),
                 },
             ),
-            account_id=row["account_id"],
+            account_id=request.account_id,
         )
         raised += 1
     return raised
 
 
-def _request_columns(envelope: Envelope[wire.CommercialRequestSubmitted]) -> dict[str, Any]:
-    request, contact = envelope.payload, envelope.payload.preferred_contact
-    return {
-        "account_id": envelope.account_id,
-        "request_id": request.request_id,
-        "kind": request.kind.value,
-        "text": request.text,
-        "requested_by_user_id": request.requested_by.user_id,
-        "requested_by_name": request.requested_by.name,
-        "requested_by_email": request.requested_by.email,
-        "contact_channel": contact.channel.value,
-        "contact_value": contact.value,
-        "contact_when": contact.when,
-        "submitted_at": envelope.occurred_at,
-        "updated_at": envelope.occurred_at,
-        "event_id": str(envelope.event_id),
-    }
+def _received(
+    envelope: Envelope[wire.CommercialRequestSubmitted],
+    status: Status,
+    *,
+    executive_id: str | None = None,
+    first_response_due_at: datetime | None = None,
+    redirect: Redirect | None = None,
+) -> CommercialRequest:
+    """The submitted request as the domain keeps it."""
+    submitted, contact = envelope.payload, envelope.payload.preferred_contact
+    person = submitted.requested_by
+    return CommercialRequest(
+        account_id=envelope.account_id,
+        request_id=submitted.request_id,
+        kind=submitted.kind.value,
+        text=submitted.text,
+        requested_by=Requester(person.user_id, person.name, person.email),
+        contact=Contact(contact.channel.value, contact.value, contact.when),
+        submitted_at=envelope.occurred_at,
+        status=status,
+        updated_at=envelope.occurred_at,
+        executive_id=executive_id,
+        first_response_due_at=first_response_due_at,
+        redirect=redirect,
+    )
+
+
+def _person(request: CommercialRequest) -> Person:
+    by = request.requested_by
+    return Person(user_id=by.user_id, name=by.name, email=by.email)
 
 
 async def _note(uow: UnitOfWork, envelope: Envelope[Any], kind: str, summary: str, reference: str | None) -> None:

@@ -23,6 +23,7 @@ from tienda.contracts.messages.advisor import (
     PreferredContact,
     RequestKind,
     RequestStatus,
+    TriageCorrection,
 )
 from tienda.contracts.messages.billing import AutopayFailed
 from tienda.contracts.types import PaymentMode, Person
@@ -65,13 +66,37 @@ def request_submitted(
 
 
 def request_updated(
-    account_id: str, request_id: str, status: RequestStatus, executive_id: str = "ej-paula", occurred_at=None
+    account_id: str,
+    request_id: str,
+    status: RequestStatus,
+    executive_id: str = "ej-paula",
+    occurred_at=None,
+    correction: TriageCorrection | None = None,
+    note: str = "Llamé a Camila, agendamos demo.",
 ) -> Envelope[CommercialRequestUpdated]:
     payload = CommercialRequestUpdated(
-        request_id=request_id, status=status, executive_id=executive_id, note="Llamé a Camila, agendamos demo."
+        request_id=request_id, status=status, executive_id=executive_id, note=note, correction=correction
     )
     envelope = new_envelope(payload, account_id=account_id, producer="executive-tools")
     return at(envelope, occurred_at) if occurred_at else envelope
+
+
+def sent_to_support(account_id: str, request_id: str, occurred_at=None, executive_id: str = "ej-paula"):
+    """The executive corrects the triage: it is support (status closed for readers that predate the field)."""
+    note = "Es un problema de emisión, lo ve soporte."
+    correction = TriageCorrection.REDIRECTED_TO_SUPPORT
+    return request_updated(
+        account_id, request_id, RequestStatus.CLOSED, executive_id, occurred_at, correction=correction, note=note
+    )
+
+
+def reclassified_commercial(account_id: str, request_id: str, occurred_at=None, executive_id: str = "ej-paula"):
+    """The executive corrects the triage: it is commercial (status in_progress for readers that predate the field)."""
+    note = "Quiere comprar el módulo, no es soporte."
+    correction = TriageCorrection.RECLASSIFIED_COMMERCIAL
+    return request_updated(
+        account_id, request_id, RequestStatus.IN_PROGRESS, executive_id, occurred_at, correction=correction, note=note
+    )
 
 
 def executive_assigned(account_id: str, executive: Executive = IGNACIO) -> Envelope[ExecutiveAssigned]:

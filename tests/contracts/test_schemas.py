@@ -61,3 +61,17 @@ def test_a_new_optional_field_is_not_breaking():
     changed = payment_schema()
     payload(changed)["properties"]["installments"] = {"anyOf": [{"type": "integer"}, {"type": "null"}]}
     assert breaking_changes(payment_schema(), changed) == []
+
+
+def test_a_new_enum_value_is_breaking_so_new_values_travel_in_a_new_optional_field():
+    """A reader that validates the enum would refuse the new value: the advisor's triage corrections
+    therefore travel in CommercialRequestUpdated's optional ``correction``, not as new statuses."""
+    published = copy.deepcopy(PUBLISHED["CommercialRequestUpdated.v1.json"])
+    grown = copy.deepcopy(published)
+    grown["$defs"]["RequestStatus"]["enum"].append("redirected_to_support")
+    assert breaking_changes(published, grown) == [
+        "payload.status.: type changed from {'enum': ['closed', 'in_progress', 'resolved']} to "
+        "{'enum': ['closed', 'in_progress', 'redirected_to_support', 'resolved']}"
+    ]
+    current = current_schemas()["CommercialRequestUpdated.v1.json"]
+    assert "correction" not in current["$defs"]["CommercialRequestUpdated"]["required"]

@@ -64,6 +64,35 @@ class RequestStatus(StrEnum):
     CLOSED = "closed"
 
 
+class TriageCorrection(StrEnum):
+    """The executive corrects the advisor's support triage of a request."""
+
+    REDIRECTED_TO_SUPPORT = "redirected_to_support"
+    RECLASSIFIED_COMMERCIAL = "reclassified_commercial"
+
+
+class TriageDecision(StrEnum):
+    SUPPORT = "support"
+    COMMERCIAL = "commercial"
+
+
+class Triage(WireModel):
+    """How the advisor's support triage judged the request's text, for operators."""
+
+    decision: TriageDecision = Field(description="support: redirected to the support chat; commercial: kept.")
+    confidence: float | None = Field(
+        ge=0,
+        le=1,
+        description="How sure the decision was, 0 to 1: 1 when the customer chose the kind support, the "
+        "classifier's probability of its decision otherwise; null for requests judged before it was kept.",
+    )
+    corrected_by: ExecutiveId | None = Field(
+        default=None,
+        description="The executive who corrected the decision, when this message follows a correction; "
+        "decision and confidence stay the automatic ones.",
+    )
+
+
 class FollowUpKind(StrEnum):
     PAYMENT = "payment"
     TRAINING = "training"
@@ -83,7 +112,18 @@ class CommercialRequestSubmitted(EventPayload):
 
 
 class CommercialRequestUpdated(EventPayload):
-    """The executive's tools changed the status of a request (or of a follow-up, by its id)."""
+    """The executive's tools changed the status of a request (or of a follow-up, by its id), or corrected
+    the support triage of a request.
+
+    A correction is ``correction``: ``redirected_to_support`` takes an open or in-progress request
+    out of the executive's queue and sends the customer to the support chat (as an automatic
+    redirection: CommercialRequestRedirected); ``reclassified_commercial`` puts a redirected
+    request back in the queue of the account's executive, open, and announces it
+    (CommercialRequestAssigned). Readers that know ``correction`` act on it and ignore
+    ``status``; send ``status`` ``closed`` with ``redirected_to_support`` and ``in_progress``
+    with ``reclassified_commercial``, which is what a reader that predates the field makes of it
+    (it closes the request; it refuses to reopen a redirected one).
+    """
 
     message_type: ClassVar[str] = "CommercialRequestUpdated"
 
@@ -91,6 +131,10 @@ class CommercialRequestUpdated(EventPayload):
     status: RequestStatus
     executive_id: ExecutiveId = Field(description="Who made the change.")
     note: str | None = Field(default=None, max_length=2000)
+    correction: TriageCorrection | None = Field(
+        default=None,
+        description="The executive corrects the support triage (a request, not a follow-up); then status is ignored.",
+    )
 
 
 class ExecutiveAssigned(EventPayload):
@@ -114,6 +158,9 @@ class CommercialRequestAssigned(EventPayload):
     executive: Executive
     first_response_due_at: AwareDatetime = Field(description="Business hours on the America/Santiago calendar.")
     reassigned_from: ExecutiveId | None = Field(default=None, description="The previous executive, on reassignment.")
+    triage: Triage | None = Field(
+        default=None, description="How the support triage judged the request; null for requests judged before."
+    )
 
 
 class CommercialRequestRedirected(EventPayload):
@@ -125,9 +172,15 @@ class CommercialRequestRedirected(EventPayload):
     requested_by: Person
     kind: RequestKind
     redirected_to: str = Field(description="Where the customer should go: support_chat.")
-    reason: str = Field(description="support_kind (the customer chose support) or fault_described (the text).")
+    reason: str = Field(
+        description="support_kind (the customer chose support), fault_described (the text) or "
+        "executive_correction (the executive said it is support)."
+    )
     matched: str | None = Field(description="The words of the text that describe a fault, if any.")
     message: str = Field(description="What to show the customer, in Spanish.")
+    triage: Triage | None = Field(
+        default=None, description="How the support triage judged the request; null for requests judged before."
+    )
 
 
 class FollowUpRaised(EventPayload):

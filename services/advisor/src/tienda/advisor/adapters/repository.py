@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tienda.advisor.adapters.tables import assignments, executives, follow_ups, requests, timeline
+from tienda.advisor.adapters.tables import assignments, executives, follow_ups, requests, timeline, triage_corrections
 from tienda.advisor.domain.assignment import Executive
+from tienda.advisor.domain.corrections import Correction
 from tienda.advisor.domain.follow_ups import FollowUp, FollowUpKind
 from tienda.advisor.domain.lifecycle import IN_QUEUE, Status
 from tienda.advisor.domain.request import CommercialRequest, Contact, Judgement, Redirect, Requester
@@ -346,6 +347,48 @@ async def timeline_of(session: AsyncSession, account_id: str) -> list[TimelineEn
     return [
         TimelineEntry(row.account_id, row.event_id, row.kind, row.summary, _utc(row.occurred_at), row.reference)
         for row in rows
+    ]
+
+
+# --- corrections of the triage
+
+
+async def add_correction(session: AsyncSession, correction: Correction, event_id: str) -> None:
+    """Keep an executive's correction; ``event_id`` is the update that carried it."""
+    await session.execute(
+        insert(triage_corrections).values(
+            account_id=correction.account_id,
+            request_id=correction.request_id,
+            text=correction.text,
+            automatic_decision=correction.automatic_decision.value,
+            confidence=correction.confidence,
+            label=correction.label.value,
+            corrected_by=correction.corrected_by,
+            corrected_at=correction.corrected_at,
+            note=correction.note,
+            event_id=event_id,
+        )
+    )
+
+
+async def corrections(session: AsyncSession, since: datetime | None = None) -> list[Correction]:
+    """The corrections kept (from ``since`` on), in the order they were made."""
+    query = select(triage_corrections).order_by(triage_corrections.c.corrected_at, triage_corrections.c.id)
+    if since is not None:
+        query = query.where(triage_corrections.c.corrected_at >= since)
+    return [
+        Correction(
+            account_id=row.account_id,
+            request_id=row.request_id,
+            text=row.text,
+            automatic_decision=Decision(row.automatic_decision),
+            confidence=row.confidence,
+            label=Decision(row.label),
+            corrected_by=row.corrected_by,
+            corrected_at=_utc(row.corrected_at),
+            note=row.note,
+        )
+        for row in await session.execute(query)
     ]
 
 

@@ -1,5 +1,5 @@
-"""The advisor's own database: executives and assignments, commercial requests, follow-ups
-and the commercial timeline; plus the messaging tables."""
+"""The advisor's own database: executives and assignments, commercial requests, follow-ups,
+the commercial timeline and the executives' corrections of the triage; plus the messaging tables."""
 
 from pathlib import Path
 
@@ -87,4 +87,20 @@ follow_ups = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("event_id", String(36), nullable=False),
     UniqueConstraint("account_id", "kind", "reference", name="uq_follow_up"),
+)
+
+triage_corrections = Table(
+    "triage_corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("automatic_decision", String(20), nullable=False),
+    Column("confidence", Float, nullable=True),
+    Column("label", String(20), nullable=False),
+    Column("corrected_by", String(64), nullable=False),
+    Column("corrected_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("note", Text, nullable=True),
+    Column("event_id", String(36), nullable=False, unique=True),
 )

@@ -25,9 +25,10 @@ The words quoted back to the customer come from the text's first 1,000 character
 first fault phrase of ``fault_phrases``, as written, else its part of four words or more
 (between punctuation) that the classifier reads as most support-like.
 
-``judge`` is the previous rule (the kind, else a fault phrase), kept with its signature
-for the service layer until it calls ``triage``, which takes the same arguments and
-returns the same ``Verdict`` with a ``decision`` and a ``confidence``.
+The service layer calls ``triage``; its decision and confidence are kept with the request and
+sent with CommercialRequestAssigned / CommercialRequestRedirected for operators. The executive
+may correct it (``RedirectReason.EXECUTIVE_CORRECTION``; ``domain/corrections.py``). ``judge``
+is the previous rule (the kind, else a fault phrase), kept for comparison in the tests.
 """
 
 import re
@@ -42,6 +43,7 @@ __all__ = [
     "Decision",
     "RedirectReason",
     "Verdict",
+    "corrected_to_support",
     "customer_message",
     "judge",
     "normalize",
@@ -52,6 +54,7 @@ __all__ = [
 class RedirectReason(StrEnum):
     SUPPORT_KIND = "support_kind"
     FAULT_DESCRIBED = "fault_described"
+    EXECUTIVE_CORRECTION = "executive_correction"  # the executive read it and said it is support
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,14 @@ def judge(kind_is_support: bool, text: str) -> Verdict:
 SUPPORT_CHAT = "support_chat"
 
 
+def corrected_to_support(text: str) -> Verdict:
+    """The executive's correction as a verdict: support, quoting the text's most support-like words."""
+    return Verdict(RedirectReason.EXECUTIVE_CORRECTION, quote(text))
+
+
 def customer_message(verdict: Verdict, request_id: str) -> str:
-    """What the ERP shows the customer whose request was redirected, in Spanish."""
+    """What the ERP shows the customer whose request was redirected, in Spanish (the same words
+    whether the classifier or the executive decided)."""
     opening = (
         "Elegiste «Soporte»"
         if verdict.reason is RedirectReason.SUPPORT_KIND

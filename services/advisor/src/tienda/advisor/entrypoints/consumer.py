@@ -29,7 +29,7 @@ def consumer(policy: AdvisorPolicy) -> Consumer:
         topics=(STORE_EVENTS, PAYMENTS_RECEIVED, BILLING_EVENTS, ADVISOR_REQUESTS),
         handlers={
             requests.CommercialRequestSubmitted.message_type: partial(handlers.submit_request, policy=policy),
-            requests.CommercialRequestUpdated.message_type: handlers.update_request,
+            requests.CommercialRequestUpdated.message_type: partial(handlers.update_request, policy=policy),
             requests.ExecutiveAssigned.message_type: handlers.assign_executive,
             ActivationCompleted.message_type: partial(handlers.note_activation, policy=policy),
             ActivationRejected.message_type: partial(handlers.note_rejected_activation, policy=policy),

@@ -11,6 +11,7 @@ from typing import Any
 from tienda.advisor import SERVICE
 from tienda.advisor.adapters import repository
 from tienda.advisor.domain.assignment import Executive, next_in_rotation
+from tienda.advisor.domain.corrections import Correction
 from tienda.advisor.domain.follow_ups import (
     FollowUp,
     FollowUpKind,
@@ -23,9 +24,16 @@ from tienda.advisor.domain.follow_ups import (
 )
 from tienda.advisor.domain.lifecycle import Status
 from tienda.advisor.domain.policy import AdvisorPolicy
-from tienda.advisor.domain.request import CommercialRequest, Contact, Redirect, Requester
+from tienda.advisor.domain.request import CommercialRequest, Contact, Judgement, Redirect, Requester
+from tienda.advisor.domain.support_model import Decision
 from tienda.advisor.domain.timeline import TimelineEntry
-from tienda.advisor.domain.triage import SUPPORT_CHAT, customer_message, judge
+from tienda.advisor.domain.triage import (
+    SUPPORT_CHAT,
+    RedirectReason,
+    corrected_to_support,
+    customer_message,
+    triage,
+)
 from tienda.advisor.service_layer import summaries
 from tienda.contracts.envelope import Envelope
 from tienda.contracts.messages import advisor as wire
@@ -44,17 +52,19 @@ from tienda.messaging.unit_of_work import UnitOfWork
 async def submit_request(
     envelope: Envelope[wire.CommercialRequestSubmitted], uow: UnitOfWork, policy: AdvisorPolicy
 ) -> None:
-    """Store the request; redirect it to support, or assign it to the account's executive and announce it."""
+    """Store the request with the triage's judgement; redirect it to support, or assign it to the
+    account's executive and announce it."""
     submitted, account_id, at = envelope.payload, envelope.account_id, envelope.occurred_at
     if await repository.request(uow.session, account_id, submitted.request_id):
         return
-    verdict = judge(submitted.kind is wire.RequestKind.SUPPORT, submitted.text)
+    verdict = triage(submitted.kind is wire.RequestKind.SUPPORT, submitted.text)
+    judgement = Judgement(verdict.decision, _rounded(verdict.confidence))
     if verdict.redirect and verdict.reason is not None:
         redirect = Redirect(verdict.reason.value, verdict.matched, customer_message(verdict, submitted.request_id))
-        request = _received(envelope, Status.REDIRECTED, redirect=redirect)
+        request = _received(envelope, Status.REDIRECTED, judgement, redirect=redirect)
         await repository.add_request(uow.session, request, str(envelope.event_id))
         await _tell_redirected(uow, envelope, request, redirect)
-        summary = summaries.redirected_summary(submitted, verdict.matched)
+        summary = summaries.redirected_summary(submitted, verdict.matched, judgement.confidence)
         await _note(uow, envelope, "request_redirected", summary, submitted.request_id)
         uow.mark_rejected()
         return
@@ -62,6 +72,7 @@ async def submit_request(
     request = _received(
         envelope,
         Status.OPEN,
+        judgement,
         executive_id=executive.executive_id if executive else None,
         first_response_due_at=policy.calendar.add_business_hours(at, policy.first_response_business_hours),
     )
@@ -70,11 +81,17 @@ async def submit_request(
     await _note(uow, envelope, "request_submitted", summaries.request_summary(submitted), submitted.request_id)
 
 
-async def update_request(envelope: Envelope[wire.CommercialRequestUpdated], uow: UnitOfWork) -> None:
-    """A status change from the executive's tools, on a request or a follow-up; the first is the response."""
+async def update_request(
+    envelope: Envelope[wire.CommercialRequestUpdated], uow: UnitOfWork, policy: AdvisorPolicy
+) -> None:
+    """A status change from the executive's tools, on a request or a follow-up (the first is the
+    response), or the executive's correction of the triage of a request."""
     update, account_id, at = envelope.payload, envelope.account_id, envelope.occurred_at
     wanted = Status(update.status.value)
     request = await repository.request(uow.session, account_id, update.request_id)
+    if update.correction is not None:
+        await _correct_triage(envelope, uow, policy, request)
+        return
     if request is not None:
         applied = request.change_status(wanted, update.executive_id, at)
         if applied:
@@ -88,6 +105,59 @@ async def update_request(envelope: Envelope[wire.CommercialRequestUpdated], uow:
             await repository.save_follow_up(uow.session, follow_up)
     kind = "request_updated" if applied else "update_refused"
     await _note(uow, envelope, kind, summaries.update_summary(update, applied), None)
+
+
+async def _correct_triage(
+    envelope: Envelope[wire.CommercialRequestUpdated],
+    uow: UnitOfWork,
+    policy: AdvisorPolicy,
+    request: CommercialRequest | None,
+) -> None:
+    """Send a request to support or back to the executive as the executive says, tell whom it concerns,
+    and keep the correction for the corpus; a correction the request's status forbids is refused on
+    the timeline."""
+    update, account_id, at = envelope.payload, envelope.account_id, envelope.occurred_at
+    if request is None:
+        if await repository.follow_up(uow.session, account_id, update.request_id) is None:
+            raise UnresolvableReference(f"account {account_id} has no request {update.request_id} to correct")
+        await _note(uow, envelope, "update_refused", summaries.correction_refused_summary(update, "follow-up"), None)
+        return
+    automatic = request.automatic_decision
+    if update.correction is wire.TriageCorrection.REDIRECTED_TO_SUPPORT:
+        label = Decision.SUPPORT
+        verdict = corrected_to_support(request.text)
+        message = customer_message(verdict, request.request_id)
+        redirect = Redirect(RedirectReason.EXECUTIVE_CORRECTION.value, verdict.matched, message)
+        applied = request.redirect_to_support(redirect, at)
+        if applied:
+            await repository.save_request(uow.session, request)
+            await _tell_redirected(uow, envelope, request, redirect, corrected_by=update.executive_id)
+    else:
+        label = Decision.COMMERCIAL
+        executive = await _executive_for(uow, account_id, at, policy.rotation)
+        due = policy.calendar.add_business_hours(at, policy.first_response_business_hours)
+        applied = request.reclassify_commercial(executive.executive_id if executive else None, due, at)
+        if applied:
+            await repository.save_request(uow.session, request)
+            await _announce_request(uow, envelope, request, executive, None, corrected_by=update.executive_id)
+    if not applied:
+        summary = summaries.correction_refused_summary(update, request.status.value.replace("_", " "))
+        await _note(uow, envelope, "update_refused", summary, None)
+        return
+    judgement = request.judgement
+    correction = Correction(
+        account_id=account_id,
+        request_id=request.request_id,
+        text=request.text,
+        automatic_decision=automatic,
+        confidence=judgement.confidence if judgement else None,
+        label=label,
+        corrected_by=update.executive_id,
+        corrected_at=at,
+        note=update.note,
+    )
+    await repository.add_correction(uow.session, correction, str(envelope.event_id))
+    await _note(uow, envelope, "triage_corrected", summaries.correction_summary(correction, request), None)
 
 
 async def assign_executive(envelope: Envelope[wire.ExecutiveAssigned], uow: UnitOfWork) -> None:
@@ -245,6 +315,7 @@ async def _announce_request(
     request: CommercialRequest,
     executive: Executive | None,
     reassigned_from: str | None,
+    corrected_by: str | None = None,
 ) -> None:
     if executive is None:
         await _alert_no_executive(uow, envelope, f"request {request.request_id}")
@@ -265,6 +336,7 @@ async def _announce_request(
             executive=_wire(executive),
             first_response_due_at=request.first_response_due_at,
             reassigned_from=reassigned_from,
+            triage=_wire_triage(request, corrected_by),
         ),
         account_id=envelope.account_id,
         cause=envelope,
@@ -272,7 +344,11 @@ async def _announce_request(
 
 
 async def _tell_redirected(
-    uow: UnitOfWork, envelope: Envelope[Any], request: CommercialRequest, redirect: Redirect
+    uow: UnitOfWork,
+    envelope: Envelope[Any],
+    request: CommercialRequest,
+    redirect: Redirect,
+    corrected_by: str | None = None,
 ) -> None:
     """The customer is sent to the support chat, and told so."""
     await uow.emit(
@@ -284,6 +360,7 @@ async def _tell_redirected(
             reason=redirect.reason,
             matched=redirect.matched,
             message=redirect.message,
+            triage=_wire_triage(request, corrected_by),
         ),
         account_id=envelope.account_id,
         cause=envelope,
@@ -365,6 +442,7 @@ async def raise_overdue_alerts(uow: UnitOfWork, now: datetime, policy: AdvisorPo
 def _received(
     envelope: Envelope[wire.CommercialRequestSubmitted],
     status: Status,
+    judgement: Judgement,
     *,
     executive_id: str | None = None,
     first_response_due_at: datetime | None = None,
@@ -386,7 +464,21 @@ def _received(
         executive_id=executive_id,
         first_response_due_at=first_response_due_at,
         redirect=redirect,
+        judgement=judgement,
     )
+
+
+def _rounded(confidence: float | None) -> float | None:
+    """Four decimals say how sure the triage was; more would only look precise."""
+    return None if confidence is None else round(confidence, 4)
+
+
+def _wire_triage(request: CommercialRequest, corrected_by: str | None) -> wire.Triage | None:
+    judgement = request.judgement
+    if judgement is None:
+        return None
+    decision = wire.TriageDecision(judgement.decision.value)
+    return wire.Triage(decision=decision, confidence=judgement.confidence, corrected_by=corrected_by)
 
 
 def _person(request: CommercialRequest) -> Person:

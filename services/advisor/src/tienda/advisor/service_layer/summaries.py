@@ -1,6 +1,9 @@
 """What an executive reads on an account's commercial timeline, one sentence per event."""
 
+from tienda.advisor.domain.corrections import Correction
 from tienda.advisor.domain.follow_ups import clp
+from tienda.advisor.domain.request import CommercialRequest
+from tienda.advisor.domain.support_model import Decision
 from tienda.contracts.messages.activation import ActivationCompleted, ActivationRejected, ChargeScheduled
 from tienda.contracts.messages.advisor import (
     CommercialRequestSubmitted,
@@ -77,9 +80,24 @@ def request_summary(event: CommercialRequestSubmitted) -> str:
     return f"{event.requested_by.name} asked for {event.kind.value.replace('_', ' ')}: {_short(event.text)}"
 
 
-def redirected_summary(event: CommercialRequestSubmitted, matched: str | None) -> str:
+def redirected_summary(event: CommercialRequestSubmitted, matched: str | None, confidence: float | None) -> str:
     why = f'the text describes a fault ("{matched}")' if matched else "it was sent as support"
-    return f"{event.requested_by.name}'s request {event.request_id} was redirected to the support chat: {why}"
+    sure = f", confidence {confidence:.2f}" if matched and confidence is not None else ""
+    return f"{event.requested_by.name}'s request {event.request_id} was redirected to the support chat: {why}{sure}"
+
+
+def correction_summary(correction: Correction, request: CommercialRequest) -> str:
+    sure = f", confidence {correction.confidence:.2f}" if correction.confidence is not None else ""
+    triaged = f"the triage had decided {correction.automatic_decision.value}{sure}"
+    if correction.label is Decision.SUPPORT:
+        return f"{correction.corrected_by} sent {correction.request_id} to the support chat ({triaged})"
+    to = f"; assigned to {request.executive_id}" if request.executive_id else "; nobody to assign it to"
+    return f"{correction.corrected_by} reclassified {correction.request_id} as commercial ({triaged}){to}"
+
+
+def correction_refused_summary(event: CommercialRequestUpdated, what: str) -> str:
+    correction = event.correction.value if event.correction else "corrected"
+    return f"{event.executive_id} could not set {event.request_id} ({what}) to {correction}"
 
 
 def update_summary(event: CommercialRequestUpdated, applied: bool) -> str:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.advisor.adapters import repository
+from tienda.advisor.domain.corrections import corpus_lines
 from tienda.advisor.domain.follow_ups import FollowUp
 from tienda.advisor.domain.request import CommercialRequest
 
@@ -203,3 +204,10 @@ def _follow_up_fields(follow_up: FollowUp) -> dict[str, Any]:
         "raised_at": follow_up.raised_at,
         "due_at": follow_up.due_at,
     }
+
+
+async def corrections_for_corpus(
+    session: AsyncSession, since: datetime | None = None, details: bool = False
+) -> list[dict[str, Any]]:
+    """The executives' corrections (from ``since`` on) as lines of the triage corpus."""
+    return corpus_lines(await repository.corrections(session, since), details)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.advisor.samples import autopay_failed, executive_assigned, request_submitted
+from tests.advisor.samples import autopay_failed, executive_assigned, request_submitted, sent_to_support
 from tests.kafka_client import TopicReader, publish
 from tests.samples import account
 from tests.waiting import eventually
@@ -94,3 +94,23 @@ async def test_a_support_request_is_redirected_and_the_customer_is_told(bootstra
     assert "Chat de Soporte" in payload["message"]
     [stored] = workers.get_json("advisor", f"/accounts/{account_id}/requests")["requests"]
     assert (stored["status"], stored["redirect"]["message"]) == ("redirected", payload["message"])
+
+
+async def test_the_executive_sends_a_request_to_support_and_the_customer_is_told(bootstrap_servers, workers):
+    account_id = account()
+    text = "El módulo de remuneraciones se pega cuando calculamos a todos los trabajadores juntos."
+    hangs = request_submitted(account_id, text, RequestKind.OTHER_COMMERCIAL, request_id="sol-se-pega")
+    await publish(bootstrap_servers, ADVISOR_REQUESTS.name, hangs)
+    assigned = await advisor_event(bootstrap_servers, account_id, "CommercialRequestAssigned")
+    assert assigned["payload"]["triage"]["decision"] == "commercial"
+    await publish(bootstrap_servers, ADVISOR_REQUESTS.name, sent_to_support(account_id, "sol-se-pega"))
+    redirected = await advisor_event(bootstrap_servers, account_id, "CommercialRequestRedirected")
+    payload = redirected["payload"]
+    assert (payload["reason"], payload["matched"], payload["triage"]["corrected_by"]) == (
+        "executive_correction",
+        "se pega",
+        "ej-paula",
+    )
+    assert "Chat de Soporte" in payload["message"]
+    [stored] = workers.get_json("advisor", f"/accounts/{account_id}/requests")["requests"]
+    assert (stored["status"], stored["redirect"]["reason"]) == ("redirected", "executive_correction")

@@ -3,11 +3,14 @@ published on the topic that carries it, reaches its handler through the worker's
 processor and database, in milliseconds. The real broker runs the same path in tests/e2e."""
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from faststream.kafka import TestKafkaBroker
+from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.message import FakeConsumer
 
 from tests.advisor.samples import settings
@@ -24,6 +27,7 @@ from tienda.messaging.database import create_engine, session_factory
 from tienda.messaging.dead_letters import DeadLetters
 from tienda.messaging.kafka import create_broker, subscribe
 from tienda.messaging.migrations import upgrade_to_head
+from tienda.messaging.offsets import OffsetCommitter
 from tienda.messaging.processor import MessageProcessor, Observation, Outcome
 from tienda.messaging.unit_of_work import UnitOfWork
 
@@ -62,11 +66,21 @@ def sample(message_type: str, account_id: str) -> Envelope[Any]:
     return new_envelope(payload, account_id=account_id, producer="wiring-test")
 
 
-@pytest.mark.parametrize("batch_size", [1, 100], ids=["one-by-one", "batches"])
-async def test_every_message_type_on_the_advisors_topics_reaches_its_handler(tmp_path, batch_size, commits):
+@dataclass
+class InMemoryWorker:
+    """The advisor's subscriber, processor and handlers on a SQLite file, behind FastStream's TestKafkaBroker."""
+
+    broker: KafkaBroker
+    committer: OffsetCommitter
+    letters: FakePublisher
+    seen: list[tuple[str | None, Outcome]] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def in_memory_worker(tmp_path: Path, batch_size: int = 1) -> AsyncIterator[InMemoryWorker]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'advisor.db'}")
     await upgrade_to_head(engine, WORKER.migrations)
-    sessions, seen, letters = session_factory(engine), [], FakePublisher()
+    sessions, letters, seen = session_factory(engine), FakePublisher(), []
 
     async def observe(observation: Observation) -> None:
         seen.append((observation.envelope.type if observation.envelope else None, observation.outcome))
@@ -82,40 +96,32 @@ async def test_every_message_type_on_the_advisors_topics_reaches_its_handler(tmp
     broker = create_broker("127.0.0.1:1", WORKER.name)  # never reached: TestKafkaBroker stands in
     consumer = WORKER.consumer
     committer = subscribe(broker, processor, consumer.topic_names, consumer.group_id, batch_size=batch_size)
-    account_id = account()
     try:
         async with TestKafkaBroker(broker) as test_broker:
-            for message_type in HANDLED:
-                envelope = sample(message_type, account_id)
-                await test_broker.publish(encode(envelope), TOPIC_OF[message_type], key=account_id.encode())
+            yield InMemoryWorker(test_broker, committer, letters, seen)
             await committer.close()
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("batch_size", [1, 100], ids=["one-by-one", "batches"])
+async def test_every_message_type_on_the_advisors_topics_reaches_its_handler(tmp_path, batch_size, commits):
+    account_id = account()
+    async with in_memory_worker(tmp_path, batch_size) as worker:
+        for message_type in HANDLED:
+            envelope = sample(message_type, account_id)
+            await worker.broker.publish(encode(envelope), TOPIC_OF[message_type], key=account_id.encode())
     assert set(HANDLED) == CONSUMED
-    assert [message_type for message_type, _ in seen] == HANDLED
-    assert {outcome for _, outcome in seen} == {Outcome.PROCESSED}
-    assert letters.sent == []
+    assert [message_type for message_type, _ in worker.seen] == HANDLED
+    assert {outcome for _, outcome in worker.seen} == {Outcome.PROCESSED}
+    assert worker.letters.sent == []
     assert {partition.topic for positions in commits for partition in positions} == set(TOPIC_OF.values())
 
 
 async def test_a_message_the_advisor_cannot_read_goes_to_its_dead_letter_topic(tmp_path):
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'advisor.db'}")
-    await upgrade_to_head(engine, WORKER.migrations)
-    sessions, letters = session_factory(engine), FakePublisher()
-    processor = MessageProcessor(
-        WORKER.consumer.handlers,
-        lambda: UnitOfWork(sessions, WORKER.tables, WORKER.name),
-        DeadLetters(WORKER.name, letters),
-        Counters(),
-        QUICK_RETRIES,
-    )
-    broker = create_broker("127.0.0.1:1", WORKER.name)
-    subscribe(broker, processor, WORKER.consumer.topic_names, WORKER.consumer.group_id)
-    try:
-        async with TestKafkaBroker(broker) as test_broker:
-            await test_broker.publish(b"{not json", "tienda.advisor.requests", key=b"acc-1")
-    finally:
-        await engine.dispose()
-    [letter] = letters.sent
+    async with in_memory_worker(tmp_path) as worker:
+        await worker.broker.publish(b"{not json", "tienda.advisor.requests", key=b"acc-1")
+    [letter] = worker.letters.sent
     assert letter.topic == WORKER.consumer.dead_letters.name
     assert letter.headers["x-tienda-original-topic"] == "tienda.advisor.requests"
+    assert worker.seen == [(None, Outcome.DEAD_LETTERED)]

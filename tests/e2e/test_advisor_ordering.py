@@ -91,6 +91,17 @@ def timeline_of(advisor: WorkerProcess, account_id: str) -> dict[str, Any]:
     return advisor.get(f"/accounts/{account_id}/timeline", TOKEN)
 
 
+async def assigned_by_crm(
+    bootstrap_servers: str, advisor: WorkerProcess, account_id: str, executive: Executive
+) -> None:
+    """The CRM names the account's executive; back once the advisor has handled it."""
+    await publish(bootstrap_servers, ADVISOR_REQUESTS.name, executive_assigned(account_id, executive))
+    await seen(
+        lambda: "executive_assigned" in [e["kind"] for e in timeline_of(advisor, account_id)["timeline"]],
+        "the CRM's assignment handled",
+    )
+
+
 def request_state(request: dict[str, Any]) -> dict[str, Any]:
     """What a request's end state is, without what differs by account."""
     keep = ("request_id", "status", "executive_id", "first_response_due_at", "first_response_at", "redirect", "triage")
@@ -125,11 +136,7 @@ async def test_a_crm_assignment_before_or_after_a_request_leaves_it_with_the_crm
     executive = crm_executive()
 
     async def assign(account_id: str) -> None:
-        await publish(bootstrap_servers, ADVISOR_REQUESTS.name, executive_assigned(account_id, executive))
-        await seen(
-            lambda: "executive_assigned" in [e["kind"] for e in timeline_of(advisor, account_id)["timeline"]],
-            "the CRM's assignment handled",
-        )
+        await assigned_by_crm(bootstrap_servers, advisor, account_id, executive)
 
     async def submit(account_id: str) -> None:
         await publish(bootstrap_servers, ADVISOR_REQUESTS.name, request_submitted(account_id, request_id="sol-orden"))
@@ -152,11 +159,7 @@ async def test_a_crm_assignment_before_or_after_the_events_that_raise_follow_ups
     executive = crm_executive()
 
     async def assign(account_id: str) -> None:
-        await publish(bootstrap_servers, ADVISOR_REQUESTS.name, executive_assigned(account_id, executive))
-        await seen(
-            lambda: "executive_assigned" in [e["kind"] for e in timeline_of(advisor, account_id)["timeline"]],
-            "the CRM's assignment handled",
-        )
+        await assigned_by_crm(bootstrap_servers, advisor, account_id, executive)
 
     async def raise_follow_ups(account_id: str) -> None:
         await publish(bootstrap_servers, BILLING_EVENTS.name, autopay_failed(account_id, "F-2026-007001", 119_000))
@@ -186,11 +189,7 @@ async def test_a_reclassification_before_or_after_a_crm_assignment_reopens_the_r
         await seen(lambda: requests_of(advisor, account_id), "the request redirected")
 
     async def assign(account_id: str) -> None:
-        await publish(bootstrap_servers, ADVISOR_REQUESTS.name, executive_assigned(account_id, executive))
-        await seen(
-            lambda: "executive_assigned" in [e["kind"] for e in timeline_of(advisor, account_id)["timeline"]],
-            "the CRM's assignment handled",
-        )
+        await assigned_by_crm(bootstrap_servers, advisor, account_id, executive)
 
     async def reclassify(account_id: str) -> None:
         correction = reclassified_commercial(account_id, "sol-limite", corrected_at, executive_id="ej-revisora")

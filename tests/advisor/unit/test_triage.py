@@ -1,6 +1,7 @@
-"""Support requests are redirected by their kind or by their text: ``judge`` by fault phrases (what the
-service calls today), ``triage`` by the support classifier, with its decision's confidence and the words
-quoted; commercial requests that mention errors in a commercial sense stay with the executive."""
+"""Support requests are redirected by their kind or by their text: ``judge`` by fault phrases (the
+previous rule, kept for comparison), ``triage`` by the support classifier (what the service calls),
+with its decision's confidence and the words quoted; commercial requests that mention errors in a
+commercial sense stay with the executive."""
 
 import pytest
 

@@ -19,6 +19,7 @@ from tienda.contracts.messages.operations import MessageOutcome, OperationsAlert
 from tienda.contracts.topics import PLATFORM_ACCOUNT, topic_for
 from tienda.messaging.codec import encode
 from tienda.messaging.counters import Counters
+from tienda.messaging.loop_lag import LAG_BUCKETS
 from tienda.messaging.periodic import every
 from tienda.messaging.processor import Observation
 from tienda.messaging.publisher import Publisher
@@ -61,6 +62,16 @@ class Monitoring:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._loop_lag = Histogram(
+            "tienda_event_loop_lag_seconds",
+            "How much later than asked the event loop woke the watchdog: the time it was held by other work.",
+            ["service"],
+            buckets=LAG_BUCKETS,
+            registry=self.registry,
+        ).labels(service)
+
+    def observe_loop_lag(self, seconds: float) -> None:
+        self._loop_lag.observe(seconds)
 
     async def observe(self, observation: Observation) -> None:
         """Count it, time it, and put its outcome on the outcomes topic (without waiting for the broker)."""

@@ -129,6 +129,7 @@ class MessageProcessor:
         async with self._unit_of_work() as uow:
             seen = await uow.processed_among(envelope.event_id for _, _, envelope in batch)
             for index, record, envelope in batch:
+                await asyncio.sleep(0)  # SQLite runs inline: let the loop breathe between messages
                 event_id = str(envelope.event_id)
                 if event_id in seen:
                     outcomes[index] = Outcome.DEDUPLICATED

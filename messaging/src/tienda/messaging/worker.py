@@ -24,6 +24,7 @@ from tienda.messaging.dead_letters import DeadLetters
 from tienda.messaging.http import Check, TokenRing, health_app
 from tienda.messaging.kafka import create_broker, subscribe
 from tienda.messaging.logs import configure_logging
+from tienda.messaging.loop_lag import LoopWatchdog
 from tienda.messaging.metrics import metrics_router
 from tienda.messaging.migrations import upgrade_to_head
 from tienda.messaging.monitoring import Monitoring
@@ -127,6 +128,8 @@ async def run_worker(
     tasks = [asyncio.create_task(task(runtime), name=f"{definition.name}-background") for task in definition.background]
     heartbeats = runtime.monitoring.run_heartbeats(relay.backlog, settings.heartbeat_seconds)
     tasks.append(asyncio.create_task(heartbeats, name=f"{definition.name}-heartbeat"))
+    watchdog = LoopWatchdog(runtime.monitoring.observe_loop_lag)
+    tasks.append(asyncio.create_task(watchdog.run(), name=f"{definition.name}-loop-watchdog"))
     server = _QuietServer(
         uvicorn.Config(
             _app(definition, runtime), host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off"

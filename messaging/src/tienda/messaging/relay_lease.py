@@ -106,8 +106,7 @@ class AdvisoryLease:
             else:
                 self._held = bool(await connection.scalar(select(func.pg_try_advisory_lock(self._key))))
                 if self._held:
-                    driver = (await connection.get_raw_connection()).driver_connection
-                    await driver.add_listener(self.name, self._nudged)
+                    await self._listen(connection)
                     log.info("took the relay lease of %s: this instance relays the outbox", self.name)
         except Exception:
             if self._held:
@@ -133,6 +132,11 @@ class AdvisoryLease:
     async def nudge(self) -> None:
         if self._connection is not None:
             await self._connection.execute(select(func.pg_notify(self.name, "")))
+
+    async def _listen(self, connection: AsyncConnection) -> None:
+        """Standbys' nudges arrive on the lease's session (asyncpg calls back on the event loop)."""
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        await driver.add_listener(self.name, self._nudged)
 
     def _nudged(self, *_notification: Any) -> None:
         self._wake()

@@ -94,10 +94,12 @@ def kcat_read(bootstrap_servers: str, topic: str) -> list[tuple[str, dict[str, A
 
 async def read_to_end(bootstrap_servers: str, *topics: str) -> list[Any]:
     """Every record on ``topics`` from the beginning to the end they have now."""
+    partitions = [TopicPartition(t, p) for t in topics for p in range(topic_named(t).partitions)]
+    if not partitions:
+        return []
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(t, p) for t in topics for p in range(topic_named(t).partitions)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)

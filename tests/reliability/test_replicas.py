@@ -21,13 +21,13 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.kafka_client import copies_on_the_wire
-from tests.reliability.conftest import Database, contract_plans, postgres_database, publish_all
+from tests.reliability.conftest import Database, contract_plans, postgres_database, publish_all, sqlite_database
 from tests.reliability.streams import CartStream, processed, users_by_account
 from tests.waiting import eventually
 from tienda.advisor.adapters.tables import timeline
 from tienda.billing.adapters.tables import charges
 from tienda.contracts.topics import ACTIVATION_REQUESTS
-from tienda.devkit.workers import SERVICES, WorkerProcess
+from tienda.devkit.workers import SERVICES, WorkerProcess, WorkerStartError
 from tienda.store.adapters.tables import messaging as store_messaging
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres, pytest.mark.slow]
@@ -165,3 +165,11 @@ def deduplicated(service: Service) -> int:
 async def _at_least(store: Service, stream: CartStream, count: int) -> int:
     done = await processed(store.database, stream)
     return done if done >= count else 0
+
+
+async def test_a_second_worker_on_one_sqlite_file_stops_at_start_and_says_why(start_worker, data_dir):
+    url = sqlite_database(data_dir, "store")
+    first = start_worker("store", url)
+    with pytest.raises(WorkerStartError, match=r"another store worker \(pid \d+\) already runs on .*store\.db"):
+        start_worker("store", url, "store-second")
+    assert first.ready()

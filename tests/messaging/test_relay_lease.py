@@ -24,9 +24,12 @@ from tienda.messaging.kafka import create_broker
 from tienda.messaging.provisioning import ensure_topics
 from tienda.messaging.publisher import KafkaPublisher
 from tienda.messaging.relay import OutboxRelay
-from tienda.messaging.relay_lease import AdvisoryLease, claim_sqlite_file, relay_lease
+from tienda.messaging.relay_lease import AdvisoryLease, AnotherWorkerRunning, claim_sqlite_file, relay_lease
 from tienda.messaging.tables import MessagingTables
 from tienda.messaging.unit_of_work import UnitOfWork
+from tienda.messaging.worker import run_worker
+from tienda.store.bootstrap import definition
+from tienda.store.config import StoreSettings
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -232,7 +235,19 @@ async def test_sqlite_and_a_turned_off_lease_relay_alone_without_asking(tmp_path
         await postgres.dispose()
 
 
-def test_a_second_worker_on_one_sqlite_file_is_refused_with_what_to_do(tmp_path):
+async def test_a_worker_on_a_sqlite_file_that_another_worker_uses_stops_before_doing_anything(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    running = claim_sqlite_file(url, "store")  # the first worker's claim
+    try:
+        with pytest.raises(AnotherWorkerRunning, match="SQLite takes one worker per database file"):
+            await run_worker(definition(), StoreSettings(database_url=url))
+    finally:
+        assert running is not None
+        running.close()
+    assert not (tmp_path / "store.db").exists(), "the refused worker must not have touched the database"
+
+
+def test_a_second_claim_on_one_sqlite_file_is_refused_with_what_to_do(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
     claim = claim_sqlite_file(url, "store")
     assert claim is not None

@@ -18,21 +18,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
 from tests.kafka_client import copies_on_the_wire
-from tests.reliability.conftest import Database, contract_plans, postgres_database, publish_all, sqlite_database
+from tests.reliability.conftest import Database, contract_plans, postgres_database, publish_all
 from tests.reliability.streams import CartStream, processed, users_by_account
 from tests.waiting import eventually
 from tienda.advisor.adapters.tables import timeline
 from tienda.billing.adapters.tables import charges
-from tienda.contracts.topics import ACTIVATION_REQUESTS
-from tienda.devkit.workers import SERVICES, WorkerProcess, WorkerStartError
+from tienda.contracts.topics import ACTIVATION_REQUESTS, topics_consumed_by
+from tienda.devkit.workers import SERVICES, WorkerProcess
 from tienda.store.adapters.tables import messaging as store_messaging
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres, pytest.mark.slow]
 
-CARTS = 5000
+CARTS = 5000  # the issue's count. On the shared 2-core machine (load 8-11, where bench/pipeline.py
+# on PostgreSQL carried 46 carts/s against 185/s idle) the flow took 112-118 s and the test 150-162 s.
 KILL_AFTER = 1500
 RELAY_BATCH_SIZE = 500
 NOTED = ("activation_completed", "charge_scheduled")
@@ -55,6 +57,8 @@ async def test_two_replicas_of_each_worker_one_killed_mid_flow_have_every_effect
 ):
     stream = CartStream(size=CARTS, accounts=100)
     urls = {name: postgres_database(postgres) for name in SERVICES}
+    for name in SERVICES:  # earlier tests' unconsumed records are not this test's flow
+        await skip_to_the_end(bootstrap_servers, name)
     began = time.monotonic()
     workers = await asyncio.gather(
         *(
@@ -74,7 +78,10 @@ async def test_two_replicas_of_each_worker_one_killed_mid_flow_have_every_effect
     print(f"\n{KILL_AFTER} carts activated {time.monotonic() - flow_began:.1f}s after the first; killing", flush=True)
 
     takeover = await kill_the_relaying_replica_of_each(services.values())
-    await eventually(lambda: every_effect_in(services, stream), timeout=180, what="every cart activated and charged")
+    try:
+        await eventually(lambda: every_effect_in(services, stream), timeout=180, what="every effect in place")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; where the flow stands: {await progress(services, stream)}") from None
     flow = time.monotonic() - flow_began
     print(f"every effect in place after {flow:.1f}s", flush=True)
 
@@ -118,13 +125,40 @@ async def _leads(worker: WorkerProcess) -> bool:
     return metrics["tienda_outbox_relay_leader"] == 1
 
 
-async def every_effect_in(services: dict[str, Service], stream: CartStream) -> bool:
+async def skip_to_the_end(bootstrap_servers: str, service: str) -> None:
+    """Commit the end of every topic ``service`` consumes for its group (no member runs yet)."""
+    partitions = [
+        TopicPartition(topic.name, p) for topic in topics_consumed_by(service) for p in range(topic.partitions)
+    ]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=f"tienda-{service}", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        end = await consumer.end_offsets(partitions)
+        await consumer.commit(end)
+    finally:
+        await consumer.stop()
+
+
+async def progress(services: dict[str, Service], stream: CartStream) -> dict[str, int]:
     store, billing, advisor = (services[name].database for name in SERVICES)
-    return (
-        await processed(store, stream) == CARTS
-        and await billing.count(charges, stream.mine(charges.c.account_id)) == CARTS
-        and sum((await noted(advisor, stream)).values()) == len(NOTED) * CARTS
-        and all([await s.database.count(OUTBOX, OUTBOX.c.published_at.is_(None)) == 0 for s in services.values()])
+    return {
+        "activated": await processed(store, stream),
+        "charged": await billing.count(charges, stream.mine(charges.c.account_id)),
+        "noted": sum((await noted(advisor, stream)).values()),
+    } | {
+        f"{name} unpublished": await s.database.count(OUTBOX, OUTBOX.c.published_at.is_(None))
+        for name, s in services.items()
+    }
+
+
+async def every_effect_in(services: dict[str, Service], stream: CartStream) -> bool:
+    now = await progress(services, stream)
+    expected = {"activated": CARTS, "charged": CARTS, "noted": len(NOTED) * CARTS}
+    return all(now[what] == count for what, count in expected.items()) and not any(
+        count for what, count in now.items() if what.endswith("unpublished")
     )
 
 
@@ -165,11 +199,3 @@ def deduplicated(service: Service) -> int:
 async def _at_least(store: Service, stream: CartStream, count: int) -> int:
     done = await processed(store.database, stream)
     return done if done >= count else 0
-
-
-async def test_a_second_worker_on_one_sqlite_file_stops_at_start_and_says_why(start_worker, data_dir):
-    url = sqlite_database(data_dir, "store")
-    first = start_worker("store", url)
-    with pytest.raises(WorkerStartError, match=r"another store worker \(pid \d+\) already runs on .*store\.db"):
-        start_worker("store", url, "store-second")
-    assert first.ready()

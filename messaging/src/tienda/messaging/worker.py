@@ -101,11 +101,11 @@ async def run_worker(
     definition: ServiceDefinition, settings: WorkerSettings, stop: asyncio.Event | None = None
 ) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set), then stop in order and return."""
+    database_url = settings.database_url_for(definition.name)
+    sqlite_claim = claim_sqlite_file(database_url, definition.name)  # before anything else: a second one stops here
     configure_logging(definition.name, settings.log_level, settings.log_json)
     configure_tracing(definition.name)
     stop = stop or _stop_on_signals()
-    database_url = settings.database_url_for(definition.name)
-    sqlite_claim = claim_sqlite_file(database_url, definition.name)
     engine = create_engine(database_url)
     await upgrade_to_head(engine, definition.migrations)
     runtime = Runtime(

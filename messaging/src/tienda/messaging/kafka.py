@@ -69,7 +69,10 @@ def subscribe(
             last[partition] = max(last.get(partition, -1), record.offset)
         await committer.handled(consumer, last)
         highwater = getattr(consumer, "highwater", None)
+        assigned = consumer.assignment() if highwater else None
         for partition, offset in last.items():
+            if assigned is not None and partition not in assigned:
+                continue  # revoked by a rebalance meanwhile (aiokafka's highwater would raise): the new owner reports
             on_position(partition.topic, partition.partition, offset, highwater(partition) if highwater else None)
 
     if batch_size <= 1:

@@ -46,6 +46,8 @@ class Monitoring:
         self.started_at = datetime.now(UTC)
         self.counters = counters
         self.backlog = 0
+        self.relay_leader: Callable[[], bool] = lambda: True
+        """Whether this instance relays its outbox now (see ``relay_lease``)."""
         self.lag: dict[tuple[str, int], int] = {}
         self._publisher = publisher
         self._dead_letter_alert_at = dead_letter_alert_at
@@ -111,6 +113,7 @@ class Monitoring:
             started_at=self.started_at,
             counters=self.counters.snapshot(),
             outbox_backlog=self.backlog,
+            relay_leader=self.relay_leader(),
         )
         await self._publish(beat, PLATFORM_ACCOUNT, wait=True)
         await self._alert_on_dead_letters()
@@ -185,6 +188,13 @@ class _CoreCollector(Collector):
         backlog = GaugeMetricFamily("tienda_outbox_backlog", "Outbox messages not yet published.", labels=["service"])
         backlog.add_metric([service], self._monitoring.backlog)
         yield backlog
+        leader = GaugeMetricFamily(
+            "tienda_outbox_relay_leader",
+            "1 while this instance relays the outbox (holds the relay lease), 0 while another replica does.",
+            labels=["service"],
+        )
+        leader.add_metric([service], 1 if self._monitoring.relay_leader() else 0)
+        yield leader
         lag = GaugeMetricFamily(
             "tienda_consumer_lag", "Records behind the end of each partition.", labels=["service", "topic", "partition"]
         )

@@ -31,6 +31,17 @@ class WorkerSettings(BaseSettings):
         description="Seconds before each retry of a transient failure; then the dead-letter topic.",
     )
     relay_batch_size: int = Field(default=500, ge=1)
+    relay_lease: bool = Field(
+        default=True,
+        description="On PostgreSQL, one replica at a time relays the outbox (it holds the relay lease, an "
+        "advisory lock); false: every replica relays it, and each row reaches Kafka once per replica.",
+    )
+    relay_lease_poll: float = Field(
+        default=0.5,
+        gt=0,
+        description="Seconds between a standby replica's tries at the relay lease (how soon it takes over) "
+        "and between the holder's checks that it still holds it.",
+    )
     consume_batch_size: int = Field(
         default=100, ge=1, description="Records handled in one transaction at most; 1: one transaction per message."
     )

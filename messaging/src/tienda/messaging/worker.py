@@ -33,6 +33,7 @@ from tienda.messaging.processor import MessageProcessor, RetryPolicy
 from tienda.messaging.provisioning import ensure_topics
 from tienda.messaging.publisher import KafkaPublisher
 from tienda.messaging.relay import OutboxRelay
+from tienda.messaging.relay_lease import claim_sqlite_file, relay_lease
 from tienda.messaging.settings import WorkerSettings
 from tienda.messaging.tables import MessagingTables
 from tienda.messaging.tracing import configure_tracing
@@ -100,10 +101,12 @@ async def run_worker(
     definition: ServiceDefinition, settings: WorkerSettings, stop: asyncio.Event | None = None
 ) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set), then stop in order and return."""
+    database_url = settings.database_url_for(definition.name)
+    sqlite_claim = claim_sqlite_file(database_url, definition.name)  # before anything else: a second one stops here
     configure_logging(definition.name, settings.log_level, settings.log_json)
     configure_tracing(definition.name)
     stop = stop or _stop_on_signals()
-    engine = create_engine(settings.database_url_for(definition.name))
+    engine = create_engine(database_url)
     await upgrade_to_head(engine, definition.migrations)
     runtime = Runtime(
         definition.name,
@@ -120,7 +123,9 @@ async def run_worker(
         KafkaPublisher(runtime.broker),
         runtime.counters,
         batch_size=settings.relay_batch_size,
+        lease=relay_lease(engine, definition.name, enabled=settings.relay_lease, poll=settings.relay_lease_poll),
     )
+    runtime.monitoring.relay_leader = lambda: relay.leader
     offsets = _wire_consumer(definition, runtime, relay)
     runtime.backlog = relay.backlog
     await _start_broker(runtime, stop)
@@ -153,6 +158,8 @@ async def run_worker(
     server.should_exit = True
     await asyncio.gather(relay_task, server_task, *tasks, return_exceptions=True)
     await engine.dispose()
+    if sqlite_claim:
+        sqlite_claim.close()
     log.info("%s stopped", definition.name)
 
 

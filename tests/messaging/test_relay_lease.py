@@ -240,7 +240,8 @@ async def test_a_worker_on_a_sqlite_file_that_another_worker_uses_stops_before_d
     running = claim_sqlite_file(url, "store")  # the first worker's claim
     try:
         with pytest.raises(AnotherWorkerRunning, match="SQLite takes one worker per database file"):
-            await run_worker(definition(), StoreSettings(database_url=url))
+            settings = StoreSettings(database_url=url)
+            await run_worker(definition(settings), settings)
     finally:
         assert running is not None
         running.close()

@@ -523,11 +523,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             started = time.monotonic()
             stack = await _stack(system, args, work, bootstrap, urls)
             stack.start()
+            start_seconds = round(time.monotonic() - started + broker_seconds, 2)
             pids = stack.pids() | {"kafka": kafka.pid if kafka else None, "bench": os.getpid()}
             if postgres:
                 pids["postgres"] = postmaster_pid(postgres.data_dir)
             measured = await measure(args, bootstrap, stack, pids)
-            measured["stack_start_seconds"] = round(time.monotonic() - started + broker_seconds, 2)
+            measured["stack_start_seconds"] = start_seconds
             measured["peak_rss_mib"] = {
                 name: peak_rss_mib(pid) for name, pid in pids.items() if name not in ("bench", "postgres")
             }

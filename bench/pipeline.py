@@ -121,6 +121,11 @@ def cpu_seconds(pid: int | None, *, tree: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def load_average() -> float:
+    """The machine's 1-minute load average: other work on a shared machine shows here."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
 def process_cpu(pids: dict[str, int | None]) -> dict[str, float]:
     """CPU seconds so far of each process (PostgreSQL: the server and its backends)."""
     return {name: cpu_seconds(pid, tree=name == "postgres") for name, pid in pids.items()}
@@ -289,7 +294,12 @@ class TiendaStack:
         deadline = time.monotonic() + within
         takers = [w for w in self.workers if w.service in ("store", "billing")]
         while time.monotonic() < deadline:
-            handled = [(await asyncio.to_thread(w.metrics)).get("tienda_messages_processed_total", 0) for w in takers]
+            try:
+                handled = [
+                    (await asyncio.to_thread(w.metrics)).get("tienda_messages_processed_total", 0) for w in takers
+                ]
+            except OSError:  # a busy worker may answer /metrics late: ask again
+                handled = [0]
             if all(count >= accounts for count in handled):
                 return
             await asyncio.sleep(0.2)
@@ -598,6 +608,7 @@ async def measure(
     watcher = asyncio.create_task(watch.run(args.timeout))
     await asyncio.sleep(1)  # let the watcher's consumer reach the end of the topics before the first cart
     started = time.time()
+    load_before = load_average()
     cpu_before = process_cpu(pids)
     sent_at = await produce(bootstrap, ACTIVATION_REQUESTS.name, [(a, v) for a, _, v in batch], args.rate)
     watch.carts.update({event_id: at for (_, event_id, _), at in zip(batch, sent_at, strict=True)})
@@ -634,6 +645,7 @@ async def measure(
             "billing_handling_in_worker": summary(watch.in_worker_ms["billing"]),
         },
         "cpu_ms_per_cart": cpu_ms_per_cart,
+        "load_average": {"before_carts": load_before, "after_carts": load_average()},
         "cpu_ms_per_cart_services": round(sum(cpu_ms_per_cart[s] for s in SERVICES), 2),
         "idle_cpu_ms_per_second": idle,
         "outbox_backlog": backlog,
@@ -662,6 +674,7 @@ def show(result: dict[str, Any]) -> None:
             print(f"  {name:<32}{s['count']:>7}{figures}")
         print(f"  CPU ms per cart: {json.dumps(r['cpu_ms_per_cart'])} (services: {r['cpu_ms_per_cart_services']})")
         print(f"  idle CPU ms per second: {json.dumps(r['idle_cpu_ms_per_second'])}")
+        print(f"  machine load average (1 min) before / after the carts: {json.dumps(r['load_average'])}")
         print(f"  peak RSS (MiB): {json.dumps({k: round(v) if v else v for k, v in r['peak_rss_mib'].items()})}")
         peaks = {s: max((row.get(s) or 0 for row in r["outbox_backlog"]), default=0) for s in SERVICES}
         print(f"  outbox backlog peak (rows): {json.dumps(peaks)}")

@@ -106,11 +106,11 @@ from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from pydantic import ValidationError
+from tienda.billing.domain.dates import business_date
 
 from tienda.advisor.service_layer import summaries
 from tienda.billing.domain.accounts import BillingAccount, change_plan, open_account
 from tienda.billing.domain.accounts import Plan as BillingPlan
-from tienda.billing.domain.dates import business_date
 from tienda.billing.domain.periods import Cycle, Period
 from tienda.contracts.envelope import Envelope, EnvelopeHeader, EventPayload, RawEnvelope, new_envelope
 from tienda.contracts.messages.activation import (

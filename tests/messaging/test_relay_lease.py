@@ -237,10 +237,10 @@ async def test_sqlite_and_a_turned_off_lease_relay_alone_without_asking(tmp_path
 
 async def test_a_worker_on_a_sqlite_file_that_another_worker_uses_stops_before_doing_anything(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    settings = StoreSettings(database_url=url)
     running = claim_sqlite_file(url, "store")  # the first worker's claim
     try:
         with pytest.raises(AnotherWorkerRunning, match="SQLite takes one worker per database file"):
-            settings = StoreSettings(database_url=url)
             await run_worker(definition(settings), settings)
     finally:
         assert running is not None

@@ -6,6 +6,7 @@ with the partitions written here; brokers must not auto-create them.
 """
 
 from dataclasses import dataclass, field
+from functools import cache
 
 DAY_MS = 24 * 60 * 60 * 1000
 PLATFORM_ACCOUNT = "platform"
@@ -221,6 +222,7 @@ def topics_consumed_by(service: str) -> tuple[Topic, ...]:
     return tuple(topic for topic in TOPICS if service in topic.consumers)
 
 
+@cache
 def topic_for(message_type: str, producer: str) -> Topic:
     """The topic a producer publishes a message type on."""
     for topic in TOPICS:

@@ -91,7 +91,6 @@ class MessageProcessor:
                 header = decode_header(record.value, record.key)
                 if header.type not in self._handlers:
                     outcomes[index] = self._ignored()
-                    await self._observe(Observation(record, header, Outcome.IGNORED, time.perf_counter() - started))
                     continue
                 envelope = typed(header)
             except PermanentFailure:
@@ -149,11 +148,10 @@ class MessageProcessor:
         for attempt in range(1, len(self._retry.delays) + 2):
             try:
                 envelope = header = decode_header(record.value, record.key)
-                if header.type in self._handlers:
-                    envelope = typed(header)
-                    outcome = await self._attempt(record, envelope)
-                else:
-                    outcome = self._ignored()
+                if header.type not in self._handlers:
+                    return self._ignored()
+                envelope = typed(header)
+                outcome = await self._attempt(record, envelope)
                 await self._observe(Observation(record, envelope, outcome, time.perf_counter() - started))
                 return outcome
             except Exception as error:  # noqa: BLE001 - every failure is classified below
@@ -170,7 +168,8 @@ class MessageProcessor:
         raise AssertionError("unreachable: the last attempt either returns or gives up")
 
     def _ignored(self) -> Outcome:
-        """A type this service does not handle: counted and observed, its payload never validated."""
+        """A type this service does not handle: counted (``tienda_messages_ignored_total``), its payload
+        never validated, and no outcome record (most of what a service reads is not for it)."""
         self._counters.ignored += 1
         return Outcome.IGNORED
 

@@ -40,8 +40,8 @@ class WorkerProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
-    def start(self, timeout: float = 60) -> None:
-        """Start and wait until /health/ready answers 200."""
+    def start(self, timeout: float = 60, wait: bool = True) -> None:
+        """Start and (unless ``wait`` is false) wait until /health/ready answers 200."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         self._process = subprocess.Popen(
@@ -51,7 +51,8 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.wait_ready(timeout)
+        if wait:
+            self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -67,11 +68,17 @@ class WorkerProcess:
         return self._process is not None and self._process.poll() is None
 
     def ready(self) -> bool:
+        return self.readiness()[0] == 200
+
+    def readiness(self) -> tuple[int, dict[str, Any]]:
+        """GET /health/ready: the status (0 when nothing answers) and the body."""
         try:
             with urllib.request.urlopen(f"{self.url}/health/ready", timeout=2) as response:  # noqa: S310 - loopback
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+        except (urllib.error.URLError, OSError, ValueError):
+            return 0, {}
 
     def get(self, path: str, token: str) -> Any:
         """GET a read endpoint with a bearer token; the decoded JSON."""

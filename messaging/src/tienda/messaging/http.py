@@ -15,6 +15,10 @@ Check = Callable[[], Awaitable[object]]
 READY_TIMEOUT = 0.8
 
 
+class NotReady(Exception):
+    """A dependency is not ready; the message says why in the words readiness shows."""
+
+
 class TokenRing:
     """Bearer tokens and the accounts each may read ("*": all)."""
 
@@ -67,6 +71,8 @@ async def _run_check(check: Check) -> str:
         return "ok"
     except TimeoutError:
         return f"no answer within {READY_TIMEOUT}s"
+    except NotReady as error:
+        return str(error)
     except Exception as error:  # noqa: BLE001 - readiness reports any failure
         return f"{type(error).__name__}: {error}"[:300]
 
@@ -79,11 +85,14 @@ def health_app(service: str, checks: Mapping[str, Check], routes: Sequence[BaseR
         return JSONResponse({"service": service, "status": "live"})
 
     async def ready(_: Request) -> Response:
-        """Whether the database and Kafka answer, within a second; 503 names what does not."""
+        """Whether the database and Kafka answer, within a second; 503 names what does not and why
+        (``"reasons": ["kafka: authentication failed for user store (SCRAM-SHA-512)"]``)."""
         results = await asyncio.gather(*(_run_check(check) for check in checks.values()))
         report = dict(zip(checks, results, strict=True))
-        is_ready = all(result == "ok" for result in results)
-        body = {"service": service, "status": "ready" if is_ready else "not ready", "checks": report}
-        return JSONResponse(body, status_code=200 if is_ready else 503)
+        reasons = [f"{name}: {result}" for name, result in report.items() if result != "ok"]
+        body: dict[str, object] = {"service": service, "status": "not ready" if reasons else "ready", "checks": report}
+        if reasons:
+            body["reasons"] = reasons
+        return JSONResponse(body, status_code=503 if reasons else 200)
 
     return Starlette(routes=[Route("/health/live", live), Route("/health/ready", ready), *routes])

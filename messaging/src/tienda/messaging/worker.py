@@ -19,11 +19,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from tienda.contracts.asyncapi import document as asyncapi_document
-from tienda.contracts.topics import topics_consumed_by
+from tienda.contracts.topics import Topic, topics_consumed_by, topics_produced_by
 from tienda.messaging.counters import Counters
 from tienda.messaging.database import READ_ONLY, create_engine, session_factory
 from tienda.messaging.dead_letters import DeadLetters
-from tienda.messaging.http import TokenRing, health_app
+from tienda.messaging.diagnosis import diagnose
+from tienda.messaging.http import NotReady, TokenRing, health_app
 from tienda.messaging.kafka import create_broker, subscribe
 from tienda.messaging.logs import configure_logging
 from tienda.messaging.metrics import metrics_route
@@ -32,7 +33,7 @@ from tienda.messaging.monitoring import Monitoring
 from tienda.messaging.offsets import OffsetCommitter
 from tienda.messaging.openapi import openapi_document
 from tienda.messaging.processor import Handler, MessageProcessor, RetryPolicy
-from tienda.messaging.provisioning import ensure_topics
+from tienda.messaging.provisioning import ProvisioningError, TopicLayout, provision
 from tienda.messaging.publisher import KafkaPublisher
 from tienda.messaging.relay import OutboxRelay
 from tienda.messaging.settings import WorkerSettings
@@ -60,6 +61,8 @@ class Runtime:
     counters: Counters = field(default_factory=Counters)
     monitoring: Monitoring = field(init=False)
     backlog: Callable[[], Awaitable[int]] = field(default=_no_backlog)
+    kafka_problem: str | None = "connecting"
+    """Why the worker is not connected to Kafka yet (None once it is): what readiness says."""
     unit_of_work: Callable[[], UnitOfWork] = field(init=False)
     readers: async_sessionmaker[AsyncSession] = field(init=False)
 
@@ -103,6 +106,7 @@ async def run_worker(
     configure_logging(definition.name, settings.log_level, settings.log_json)
     configure_tracing(definition.name)
     stop = stop or _stop_on_signals()
+    kafka = settings.kafka()
     engine = create_engine(settings.database_url_for(definition.name))
     await upgrade_to_head(engine, definition.migrations)
     runtime = Runtime(
@@ -111,7 +115,7 @@ async def run_worker(
         engine,
         session_factory(engine),
         definition.tables,
-        create_broker(settings.kafka_bootstrap_servers, definition.name),
+        create_broker(kafka, definition.name),
     )
     relay = OutboxRelay(
         engine,
@@ -122,25 +126,27 @@ async def run_worker(
     )
     offsets = _wire_consumer(definition, runtime, relay)
     runtime.backlog = relay.backlog
-    await _start_broker(runtime, stop)
-    relay_task = asyncio.create_task(relay.run(), name=f"{definition.name}-outbox-relay")
-    tasks = [asyncio.create_task(task(runtime), name=f"{definition.name}-background") for task in definition.background]
-    heartbeats = runtime.monitoring.run_heartbeats(relay.backlog, settings.heartbeat_seconds)
-    tasks.append(asyncio.create_task(heartbeats, name=f"{definition.name}-heartbeat"))
     server = _QuietServer(
         uvicorn.Config(
             _app(definition, runtime), host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off"
         )
     )
+    # Readiness answers while Kafka is awaited, saying why the worker is not ready yet.
     server_task = asyncio.create_task(server.serve(), name=f"{definition.name}-http")
-    log.info(
-        "%s ready: kafka %s, database %s, http://%s:%d",
-        definition.name,
-        settings.kafka_bootstrap_servers,
-        engine.url.render_as_string(hide_password=True),
-        settings.http_host,
-        settings.http_port,
-    )
+    await _start_broker(runtime, stop)
+    relay_task = asyncio.create_task(relay.run(), name=f"{definition.name}-outbox-relay")
+    tasks = [asyncio.create_task(task(runtime), name=f"{definition.name}-background") for task in definition.background]
+    heartbeats = runtime.monitoring.run_heartbeats(relay.backlog, settings.heartbeat_seconds)
+    tasks.append(asyncio.create_task(heartbeats, name=f"{definition.name}-heartbeat"))
+    if runtime.kafka_problem is None:
+        log.info(
+            "%s ready: kafka %s, database %s, http://%s:%d",
+            definition.name,
+            kafka.describe(),
+            engine.url.render_as_string(hide_password=True),
+            settings.http_host,
+            settings.http_port,
+        )
     await stop.wait()
     log.info("%s stopping", definition.name)
     await offsets.close()
@@ -179,23 +185,39 @@ def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: Outbo
     )
 
 
+def service_topics(service: str) -> list[Topic]:
+    """The topics a service reads or writes: what it checks (and creates when allowed) at start."""
+    topics = {topic.name: topic for topic in (*topics_consumed_by(service), *topics_produced_by(service))}
+    return list(topics.values())
+
+
 async def _start_broker(runtime: Runtime, stop: asyncio.Event) -> None:
-    """Provision topics and connect, waiting for Kafka as long as it takes (or until stopped)."""
+    """Check (and create when missing and allowed) the service's topics and connect, waiting for
+    Kafka as long as it takes (or until stopped). Nothing is consumed before that succeeds; each
+    failure is named in the log and in readiness: a wrong password, an untrusted certificate..."""
+    settings = runtime.settings
+    kafka = settings.kafka()
+    layout = TopicLayout(settings.kafka_replication_factor, settings.kafka_min_insync_replicas)
     delay = 0.5
     while not stop.is_set():
         try:
-            await ensure_topics(runtime.settings.kafka_bootstrap_servers)
+            await provision(kafka, service_topics(runtime.service), layout)
             await runtime.broker.start()
+            runtime.kafka_problem = None
             return
-        except Exception as error:  # noqa: BLE001 - Kafka not there yet
-            log.warning(
-                "kafka at %s not reachable (%s); retrying in %.1fs",
-                runtime.settings.kafka_bootstrap_servers,
-                error,
-                delay,
-            )
-            await asyncio.sleep(delay)
+        except Exception as error:  # noqa: BLE001 - Kafka not there yet, or refusing us: say why, retry
+            with contextlib.suppress(Exception):
+                await runtime.broker.stop()  # what the failed start opened
+            runtime.kafka_problem = await diagnose(kafka) or _reason(error)
+            log.warning("kafka %s: %s; retrying in %.1fs", kafka.describe(), runtime.kafka_problem, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
             delay = min(delay * 2, 5.0)
+
+
+def _reason(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    return text if isinstance(error, ProvisioningError) else f"{type(error).__name__}: {text}"
 
 
 def _app(definition: ServiceDefinition, runtime: Runtime) -> Starlette:
@@ -204,8 +226,10 @@ def _app(definition: ServiceDefinition, runtime: Runtime) -> Starlette:
             await connection.execute(text("SELECT 1"))
 
     async def kafka() -> None:
+        if runtime.kafka_problem is not None:
+            raise NotReady(runtime.kafka_problem)
         if not await runtime.broker.ping(timeout=0.5):
-            raise ConnectionError(f"no answer from {runtime.settings.kafka_bootstrap_servers}")
+            raise NotReady(f"no answer from {runtime.settings.kafka_bootstrap_servers}")
 
     tokens = TokenRing(runtime.settings.api_tokens)
     routes = [metrics_route(runtime.monitoring, runtime.backlog), *definition.routes(runtime, tokens)]

@@ -165,6 +165,11 @@ def _differences(topic: Topic, state: TopicState, replication: int | None, layou
     wanted_policy = topic.broker_config()["cleanup.policy"]
     if state.cleanup_policy is not None and state.cleanup_policy != wanted_policy:
         found.append(f"{topic.name} has cleanup.policy={state.cleanup_policy}, the registry declares {wanted_policy}")
+    if state.min_insync_replicas is not None and state.min_insync_replicas > state.replication_factor:
+        found.append(
+            f"{topic.name} has min.insync.replicas={state.min_insync_replicas} over {state.replication_factor} "
+            "replicas: no write with acks=all can succeed"
+        )
     wanted_isr = layout.min_insync_replicas
     if wanted_isr is not None and state.min_insync_replicas is not None and state.min_insync_replicas < wanted_isr:
         found.append(f"{topic.name} has min.insync.replicas={state.min_insync_replicas}, wanted {wanted_isr}")

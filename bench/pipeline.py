@@ -42,8 +42,10 @@ from tienda.contracts.types import PaymentMode, Person
 from tienda.devkit.kafka import LocalKafka
 from tienda.devkit.workers import WorkerProcess, worker_env
 from tienda.messaging.codec import encode
+from tienda.messaging.connection import Kafka, connection_of
 from tienda.messaging.database import create_engine
 from tienda.messaging.provisioning import ensure_topics
+from tienda.messaging.settings import ClientSettings
 
 RESULTS = Path(__file__).parent / "results"
 IDLE_SECONDS = 5.0
@@ -121,9 +123,11 @@ def plans(accounts: list[str]) -> list[tuple[str, bytes]]:
     return [(a, encode(new_envelope(payload, account_id=a, producer="erp-web"))) for a in accounts]
 
 
-async def produce(bootstrap: str, topic: str, messages: list[tuple[str, bytes]], rate: float = 0) -> list[float]:
+async def produce(bootstrap: Kafka, topic: str, messages: list[tuple[str, bytes]], rate: float = 0) -> list[float]:
     """Publish in order; the send time of each message (seconds, epoch)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
+    producer = AIOKafkaProducer(
+        acks="all", enable_idempotence=True, linger_ms=2, **connection_of(bootstrap).client_options()
+    )
     await producer.start()
     sent_at: list[float] = []
     started = time.monotonic()
@@ -147,7 +151,7 @@ async def produce(bootstrap: str, topic: str, messages: list[tuple[str, bytes]],
 class Watch:
     """Reads store events and billing outcomes until every cart is completed and charged."""
 
-    bootstrap: str
+    bootstrap: Kafka
     carts: dict[str, float]  # cart event id -> publish time
     completed: dict[str, float] = field(default_factory=dict)
     stored: dict[str, float] = field(default_factory=dict)  # cart event id -> store's outcome (committed)
@@ -159,7 +163,7 @@ class Watch:
         consumer = AIOKafkaConsumer(
             STORE_EVENTS.name,
             OPERATIONS_OUTCOMES.name,
-            bootstrap_servers=self.bootstrap,
+            **connection_of(self.bootstrap).client_options(),
             group_id=None,
             auto_offset_reset="latest",
             # Latencies come from the records' own timestamps, so the watcher may read late:
@@ -228,10 +232,10 @@ async def plans_taken(workers: list[WorkerProcess], accounts: int, within: float
     raise SystemExit(f"the workers did not take the {accounts} plans within {within:.0f}s")
 
 
-async def bare_loop(bootstrap: str, count: int, size: int) -> dict[str, float]:
+async def bare_loop(bootstrap: Kafka, count: int, size: int) -> dict[str, float]:
     """The limit: consume -> produce with aiokafka alone, same broker, partitions and message size."""
     source, sink = f"bench.bare.in.{uuid.uuid4().hex[:6]}", f"bench.bare.out.{uuid.uuid4().hex[:6]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**connection_of(bootstrap).client_options())
     await admin.start()
     await admin.create_topics([NewTopic(t, ACTIVATION_REQUESTS.partitions, 1) for t in (source, sink)])
     await admin.close()
@@ -239,12 +243,14 @@ async def bare_loop(bootstrap: str, count: int, size: int) -> dict[str, float]:
     await produce(bootstrap, source, [(f"acc-{n % 500}", payload) for n in range(count)])
     consumer = AIOKafkaConsumer(
         source,
-        bootstrap_servers=bootstrap,
+        **connection_of(bootstrap).client_options(),
         group_id=f"bare-{source}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
+    producer = AIOKafkaProducer(
+        acks="all", enable_idempotence=True, linger_ms=2, **connection_of(bootstrap).client_options()
+    )
     await consumer.start()
     await producer.start()
     moved, started = 0, 0.0
@@ -287,7 +293,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     workers: list[WorkerProcess] = []
     try:
         started = time.monotonic()
-        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.start(timeout=90)  # type: ignore[union-attr]
+        # An external broker comes with its security from the KAFKA_* variables (README).
+        external = ClientSettings().kafka() if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else None
+        bootstrap: Kafka = external or kafka.start(timeout=90)  # type: ignore[union-attr]
         await ensure_topics(bootstrap)
         if args.database == "postgresql":
             from tienda.devkit.postgres import LocalPostgres  # noqa: PLC0415
@@ -343,7 +351,7 @@ async def idle_cpu(pids: dict[str, int | None], seconds: float = IDLE_SECONDS) -
 
 
 async def measure(
-    args: argparse.Namespace, bootstrap: str, workers: list[WorkerProcess], pids: dict[str, int | None]
+    args: argparse.Namespace, bootstrap: Kafka, workers: list[WorkerProcess], pids: dict[str, int | None]
 ) -> dict[str, Any]:
     """Plans first (waited for), the idle stack, then the carts; what the watcher saw, by stage."""
     accounts = [f"acc-bench-{n:04d}" for n in range(args.accounts)]

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from confluent_kafka.admin import AdminClient
 
-from tienda.contracts.topics import principals
+from tienda.contracts.topics import principals, topics_consumed_by, topics_produced_by
 from tienda.devkit.kafka import (
     HOST,
     KAFKA_VERSION,
@@ -50,6 +50,7 @@ from tienda.devkit.kafka import (
     stop_on_signals,
 )
 from tienda.devkit.tls import CertificateAuthority, create_ca
+from tienda.devkit.workers import kafka_env
 from tienda.messaging.connection import KafkaConnection, SaslMechanism, SecurityProtocol
 from tienda.messaging.provisioning import TopicLayout, ensure_topics
 from tienda.ops.acls import apply_acls
@@ -161,7 +162,7 @@ class LocalKafkaCluster:
     def worker_env(self, service: str) -> dict[str, str]:
         """The environment that connects worker ``service`` as its own principal."""
         prefix = f"TIENDA_{service.upper()}_"
-        return {prefix + key: value for key, value in _env_lines(self.connection(service)).items()} | {
+        return {prefix + key: value for key, value in kafka_env(self.connection(service)).items()} | {
             f"{prefix}KAFKA_REPLICATION_FACTOR": str(self.replication_factor),
             f"{prefix}KAFKA_MIN_INSYNC_REPLICAS": str(self.min_insync_replicas),
         }
@@ -199,7 +200,22 @@ class LocalKafkaCluster:
         created = asyncio.run(ensure_topics(self.connection(), layout=layout))
         if self.secure:
             apply_acls(self.connection())
+            self._wait_for_acls()
         return created
+
+    def _wait_for_acls(self, timeout: float = 60) -> None:
+        """Until every broker authorizes by the new ACLs: each applies the metadata log on its own
+        time, and a client that comes at once may meet one that does not know them yet. Seen
+        through the advisor's eyes: a broker lists it the topics it may use once it has them."""
+        wanted = {topic.name for topic in (*topics_consumed_by("advisor"), *topics_produced_by("advisor"))}
+        deadline = time.monotonic() + timeout
+        for node in self.nodes:
+            config = self.connection("advisor").replace(bootstrap_servers=node.bootstrap_servers).librdkafka_config()
+            # A new client each time: its first metadata request goes to its one bootstrap server.
+            while not wanted <= set(AdminClient(config, logger=_QUIET).list_topics(timeout=10).topics):
+                if time.monotonic() > deadline:
+                    self._fail(f"node {node.node_id} did not apply the ACLs within {timeout:g} s")
+                time.sleep(0.1)
 
     def stop(self) -> None:
         """Stop every node at once: one by one, the last ones would wait for a quorum that is gone."""
@@ -386,7 +402,7 @@ class LocalKafkaCluster:
             connection = self.connection(name)
             files = {
                 f"{name}.properties": _java_properties(connection),
-                f"{name}.env": "".join(f"{key}={value}\n" for key, value in _env_lines(connection).items()),
+                f"{name}.env": "".join(f"{key}={value}\n" for key, value in kafka_env(connection).items()),
                 f"{name}.kcat": _kcat_config(connection),
             }
             for file_name, text in files.items():
@@ -419,23 +435,6 @@ def _in_sync(metadata: object) -> bool:
         for topic in topics
         for partition in topic.partitions.values()
     )
-
-
-def _env_lines(connection: KafkaConnection) -> dict[str, str]:
-    """KAFKA_* variables of a connection (unprefixed: the operator tools read them so)."""
-    lines = {
-        "KAFKA_BOOTSTRAP_SERVERS": connection.bootstrap_servers,
-        "KAFKA_SECURITY_PROTOCOL": str(connection.security_protocol),
-    }
-    if connection.security_protocol.uses_sasl:
-        lines |= {
-            "KAFKA_SASL_MECHANISM": str(connection.sasl_mechanism),
-            "KAFKA_SASL_USERNAME": connection.sasl_username,
-            "KAFKA_SASL_PASSWORD": connection.sasl_password.get_secret_value(),
-        }
-    if connection.ssl_ca_file is not None:
-        lines["KAFKA_SSL_CA_FILE"] = str(connection.ssl_ca_file)
-    return lines
 
 
 def _kcat_config(connection: KafkaConnection) -> str:

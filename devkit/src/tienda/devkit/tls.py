@@ -6,8 +6,10 @@ for 127.0.0.1 and localhost) and for clients that use mutual TLS. Keys are EC P-
 unencrypted PKCS#8, readable by their owner only. Nothing here is fit for production.
 """
 
+import argparse
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +40,7 @@ class CertificateAuthority:
         directory = self.certificate.parent
         key, request, certificate = (directory / f"{name}{suffix}" for suffix in (".key", ".csr", ".pem"))
         extensions = directory / f"{name}.ext"
-        names = ",".join(f"IP:{host}" if host[0].isdigit() else f"DNS:{host}" for host in hosts)
+        names = ",".join(f"IP:{host}" if host[:1].isdigit() else f"DNS:{host}" for host in hosts)
         extensions.write_text(
             "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
             "extendedKeyUsage=serverAuth,clientAuth\n" + (f"subjectAltName={names}\n" if names else "")
@@ -78,3 +80,20 @@ def _openssl(*arguments: str | Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise TlsError(f"{' '.join(command)} failed (exit {result.returncode}):\n{result.stderr[-2000:]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tienda.devkit.tls DIR [--hosts kafka,localhost]`: a CA and a broker certificate
+    (ca.pem, broker.keystore.pem) for docker-compose.secured.yml or any broker of your own."""
+    parser = argparse.ArgumentParser(prog="python -m tienda.devkit.tls", description=main.__doc__)
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--hosts", default="localhost,127.0.0.1", help="names and addresses of the brokers")
+    args = parser.parse_args(argv)
+    authority = create_ca(args.directory)
+    issued = authority.issue("broker", "tienda-broker", tuple(args.hosts.split(",")))
+    print(f"CA {authority.certificate}; broker keystore (PEM key and certificate) {issued.keystore}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -85,8 +85,9 @@ def health_app(service: str, checks: Mapping[str, Check], routes: Sequence[BaseR
         return JSONResponse({"service": service, "status": "live"})
 
     async def ready(_: Request) -> Response:
-        """Whether the database and Kafka answer, within a second; 503 names what does not and why
-        (``"reasons": ["kafka: authentication failed for user store (SCRAM-SHA-512)"]``)."""
+        """Whether the database and Kafka answer, within a second; 503 names what does not, and why.
+
+        The body's reasons say it in words, e.g. "kafka: authentication failed for user store (SCRAM-SHA-512)"."""
         results = await asyncio.gather(*(_run_check(check) for check in checks.values()))
         report = dict(zip(checks, results, strict=True))
         reasons = [f"{name}: {result}" for name, result in report.items() if result != "ok"]

@@ -157,40 +157,46 @@ def topic_error(connection: KafkaConnection, topic: str) -> int | None:
 async def test_a_broker_killed_mid_flow_loses_and_doubles_nothing_and_with_two_down_producers_wait(
     secured_cluster, secured_workers, database
 ):
-    """2,000 carts at 150 a second over topics of replication factor 3 and min.insync.replicas 2.
-    The broker leading the most partitions is killed -9 mid-flow; later a second one is stopped:
-    with one broker left no write has enough replicas in sync, so producers wait and nothing is
-    acknowledged; it comes back and everything arrives. Both return for the tests after this one."""
+    """2,000 carts over topics of replication factor 3 and min.insync.replicas 2, all on the broker
+    first, so that the workers are mid-flow at each blow. The broker leading the most partitions
+    is killed -9 when 400 are charged; when the store has handled 1,200, a second one is stopped:
+    with one broker left no write has enough replicas in sync, so the workers' producers hold what
+    they cannot send. It comes back and everything arrives; then the first. Both are running again
+    for the tests after this one."""
     store_db, billing_db = database["store"], database["billing"]
     stream = CartStream(size=2000, accounts=200)
     await contract_plans(secured_cluster.connection("erp-web"), store_db, stream.account_ids)
     dead_letters_before = sum(
         worker.metrics()["tienda_messages_dead_lettered_total"] for worker in secured_workers.values()
     )
-    carts = PacedPublisher(secured_cluster.connection("erp-web"), ACTIVATION_REQUESTS.name, stream.messages())
-    publishing = asyncio.create_task(carts.run())
+    carts = PacedPublisher(
+        secured_cluster.connection("erp-web"), ACTIVATION_REQUESTS.name, stream.messages(), per_second=5000
+    )
+    await carts.run()
+    assert (carts.acked, carts.failures) == (stream.size, [])
 
-    await eventually(lambda: _at_least(carts.acked, 500), timeout=120, what="500 carts acknowledged")
+    async def charged() -> int:
+        return await billing_db.count(charges, stream.mine(charges.c.account_id))
+
+    await eventually(lambda: _at_least(charged, 400), timeout=180, what="400 carts charged")
     victim = secured_cluster.leaders().most_common(1)[0][0]
     killed_at, began = datetime.now(UTC), time.monotonic()
     secured_cluster.node(victim).kill()
     await eventually(lambda: asyncio.to_thread(secured_cluster.led_by_live_nodes), timeout=60, what="new leaders")
     failover = time.monotonic() - began
 
-    await eventually(lambda: _at_least(carts.acked, 1500), timeout=180, what="1,500 carts acknowledged")
+    await eventually(lambda: _at_least(lambda: processed(store_db, stream), 1200), timeout=240, what="1,200 handled")
     second = next(node for node in secured_cluster.nodes if node.running)
     second_stopped_at = datetime.now(UTC)
     await asyncio.to_thread(second.stop)
-    held, backlog_seen = carts.acked, 0
-    for _ in range(30):  # watch for 3 s: nothing is acknowledged, nothing fails
+    backlog_seen = 0
+    for _ in range(30):  # 3 s with one broker: what the store handles stays in its outbox
         await asyncio.sleep(0.1)
         backlog_seen = max(backlog_seen, await outbox_backlog(store_db))
-    assert (carts.acked, carts.failures) == (held, []), "a producer went on or gave up with one broker left"
+    assert backlog_seen > 0, "the store's relay published, or its consumer stopped, with one broker left"
+    assert all(worker.running() for worker in secured_workers.values())
     outage_began = time.monotonic()
     await asyncio.to_thread(second.start)
-
-    await asyncio.wait_for(publishing, timeout=300)
-    assert carts.failures == []
 
     async def all_charged():
         charged = await billing_db.count(charges, stream.mine(charges.c.account_id))
@@ -211,20 +217,32 @@ async def test_a_broker_killed_mid_flow_loses_and_doubles_nothing_and_with_two_d
     assert dead_letters == dead_letters_before
 
     charged_at = _charged_at_by_partition(stream, carts, per_cart)
-    after = _longest_pause(charged_at, killed_at, second_stopped_at)
-    before = _longest_pause(charged_at, killed_at - (second_stopped_at - killed_at), killed_at)
+    every = {0: sorted(at for times in charged_at.values() for at in times)}
+    after = _longest_pause(every, killed_at, second_stopped_at)[0]
+    before = _longest_pause(every, max(every[0][0], killed_at - (second_stopped_at - killed_at)), killed_at)[0]
+    served_again = {
+        partition: min(((at - killed_at).total_seconds() for at in times if at > killed_at), default=float("nan"))
+        for partition, times in charged_at.items()
+    }
     rss = secured_cluster.rss_mib()
     await asyncio.to_thread(secured_cluster.node(victim).start)
     await asyncio.to_thread(secured_cluster.wait_ready, 300, True)
     figures.record("broker failure: leaders moved off the killed broker", f"{failover:.1f} s")
-    by_partition = ", ".join(f"{partition}: {seconds:.1f}" for partition, seconds in sorted(after.items()))
+    by_partition = ", ".join(f"{partition}: {seconds:.1f}" for partition, seconds in sorted(served_again.items()))
     figures.record(
-        "broker failure: longest pause in charges of one partition after the kill (recovery)",
-        f"{max(after.values()):.1f} s (each partition: {by_partition}); "
-        f"in as long a time before the kill: {max(before.values()):.1f} s",
+        "broker failure: longest pause in billing's charges after the kill",
+        f"{after:.1f} s (in as long a time before it: {before:.1f} s)",
+    )
+    figures.record(
+        "broker failure: kill -9 to the first charge on each partition (recovery, worst)",
+        f"{max(served_again.values()):.1f} s (each: {by_partition}; the backlog makes a partition's progress bursty)",
     )
     figures.record("broker failure: second broker back to every cart charged", f"{caught_up:.1f} s")
     figures.record("broker failure: store outbox rows held while two brokers were down", str(backlog_seen))
+    figures.record(
+        "broker failure: kill -9 to the second broker stopped",
+        f"{(second_stopped_at - killed_at).total_seconds():.1f} s",
+    )
     figures.record(
         "secured cluster: RSS of the two live brokers after 2,000 carts",
         ", ".join(f"{m:.0f} MiB" for m in rss.values()),
@@ -251,8 +269,8 @@ def _longest_pause(charged_at: dict[int, list[datetime]], start: datetime, end: 
     return pauses
 
 
-async def _at_least(value: int, wanted: int) -> bool:
-    return value >= wanted
+async def _at_least(count, wanted: int) -> bool:
+    return await count() >= wanted
 
 
 async def _drained(store_db) -> bool:

@@ -32,8 +32,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from confluent_kafka.admin import AdminClient
 
@@ -49,14 +49,11 @@ from tienda.devkit.kafka import (
     _require_tool,
     stop_on_signals,
 )
-from tienda.devkit.tls import CertificateAuthority, create_ca
+from tienda.devkit.tls import CertificateAuthority, Issued, create_ca
 from tienda.devkit.workers import kafka_env
 from tienda.messaging.connection import KafkaConnection, SaslMechanism, SecurityProtocol
 from tienda.messaging.provisioning import TopicLayout, ensure_topics
 from tienda.ops.acls import apply_acls
-
-if TYPE_CHECKING:
-    from tienda.devkit.tls import Issued
 
 DEFAULT_CLUSTER_DIR = REPO_ROOT / ".data" / "kafka-cluster"
 DEFAULT_CLUSTER_PORT = 19092
@@ -410,10 +407,11 @@ class LocalKafkaCluster:
                 path.write_text(text)
                 path.chmod(0o600)
 
-    def _kept(self, name: str, make: object) -> str:
+    def _kept(self, name: str, make: Callable[[], str]) -> str:
+        """A value made once per data directory and kept in a file of it."""
         path = self.data_dir / name
         if not path.is_file():
-            path.write_text(make())  # type: ignore[operator]
+            path.write_text(make())
         return path.read_text().strip()
 
     def _fail(self, reason: str) -> None:
@@ -423,8 +421,6 @@ class LocalKafkaCluster:
 
 
 def _issued(directory: Path, name: str) -> Issued:
-    from tienda.devkit.tls import Issued  # noqa: PLC0415 - a name only needed here at run time
-
     return Issued(directory / f"{name}.pem", directory / f"{name}.key", directory / f"{name}.keystore.pem")
 
 

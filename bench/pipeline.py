@@ -53,8 +53,10 @@ from tienda.contracts.types import PaymentMode, Person
 from tienda.devkit.kafka import LocalKafka
 from tienda.devkit.workers import WorkerProcess, worker_env
 from tienda.messaging.codec import encode
+from tienda.messaging.connection import Kafka, connection_of
 from tienda.messaging.database import create_engine
 from tienda.messaging.provisioning import ensure_topics
+from tienda.messaging.settings import ClientSettings
 
 RESULTS = Path(__file__).parent / "results"
 REFERENCE = Path(__file__).parent / "reference.py"
@@ -166,9 +168,11 @@ def plans(accounts: list[str]) -> list[tuple[str, bytes]]:
     return [(a, encode(new_envelope(payload, account_id=a, producer="erp-web"))) for a in accounts]
 
 
-async def produce(bootstrap: str, topic: str, messages: list[tuple[str, bytes]], rate: float = 0) -> list[float]:
+async def produce(bootstrap: Kafka, topic: str, messages: list[tuple[str, bytes]], rate: float = 0) -> list[float]:
     """Publish in order; the send time of each message (seconds, epoch)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
+    producer = AIOKafkaProducer(
+        acks="all", enable_idempotence=True, linger_ms=2, **connection_of(bootstrap).client_options()
+    )
     await producer.start()
     sent_at: list[float] = []
     started = time.monotonic()
@@ -194,7 +198,7 @@ class Watch:
     committed by the store, charged by billing. Tienda's commits are read from its outcomes topic;
     the reference's from its stats files (``commits``)."""
 
-    bootstrap: str
+    bootstrap: Kafka
     carts: dict[str, float]  # cart event id -> publish time
     commits: Callable[[], tuple[dict[str, float], dict[str, float]]] | None = None
     """The reference: the store's and billing's commit times by cart, so far."""
@@ -208,7 +212,7 @@ class Watch:
         topics = [STORE_EVENTS.name] + ([] if self.commits else [OPERATIONS_OUTCOMES.name])
         consumer = AIOKafkaConsumer(
             *topics,
-            bootstrap_servers=self.bootstrap,
+            **connection_of(self.bootstrap).client_options(),
             group_id=None,
             auto_offset_reset="latest",
             # Latencies come from the records' own timestamps, so the watcher may read late:
@@ -267,11 +271,11 @@ class Stack(Protocol):
     def pids(self) -> dict[str, int | None]: ...
     async def plans_taken(self, accounts: int, within: float = 120) -> None: ...
     async def backlog(self) -> dict[str, Any]: ...
-    def watch(self, bootstrap: str, carts: dict[str, float]) -> Watch: ...
+    def watch(self, bootstrap: Kafka, carts: dict[str, float]) -> Watch: ...
 
 
 class TiendaStack:
-    def __init__(self, work: Path, bootstrap: str, urls: dict[str, str], extra: dict[str, str]) -> None:
+    def __init__(self, work: Path, bootstrap: Kafka, urls: dict[str, str], extra: dict[str, str]) -> None:
         self.name = "tienda"
         self.workers = [
             WorkerProcess(s, worker_env(s, bootstrap, urls[s], heartbeat_seconds="5", **extra), work / f"{s}.log")
@@ -314,7 +318,7 @@ class TiendaStack:
                 row[worker.service] = None
         return row
 
-    def watch(self, bootstrap: str, carts: dict[str, float]) -> Watch:
+    def watch(self, bootstrap: Kafka, carts: dict[str, float]) -> Watch:
         return Watch(bootstrap, carts)
 
 
@@ -347,9 +351,11 @@ class StatsFile:
 
 
 class ReferenceStack:
-    def __init__(self, work: Path, bootstrap: str, urls: dict[str, str], batch: int, snapshots: bool) -> None:
+    def __init__(self, work: Path, bootstrap: Kafka, urls: dict[str, str], batch: int, snapshots: bool) -> None:
         self.name = "reference"
-        self._work, self._bootstrap, self._urls = work, bootstrap, urls
+        self._work, self._urls = work, urls
+        # The reference speaks plain aiokafka to the devkit's broker: only its address.
+        self._bootstrap = connection_of(bootstrap).bootstrap_servers
         self._options = ["--batch", str(batch)] + ([] if snapshots else ["--no-snapshots"])
         run = uuid.uuid4().hex[:8]
         self._groups = {s: f"reference-{s}-{run}" for s in SERVICES}
@@ -423,7 +429,7 @@ class ReferenceStack:
             stats.poll()
         return {service: stats.backlog for service, stats in self.stats.items()}
 
-    def watch(self, bootstrap: str, carts: dict[str, float]) -> Watch:
+    def watch(self, bootstrap: Kafka, carts: dict[str, float]) -> Watch:
         def commits() -> tuple[dict[str, float], dict[str, float]]:
             self._check_alive()
             for stats in self.stats.values():
@@ -440,10 +446,10 @@ async def backlog_sampler(stack: Stack, samples: list[dict[str, Any]], stop: asy
         await asyncio.sleep(1)
 
 
-async def bare_loop(bootstrap: str, count: int, size: int) -> dict[str, float]:
+async def bare_loop(bootstrap: Kafka, count: int, size: int) -> dict[str, float]:
     """The limit: consume -> produce with aiokafka alone, same broker, partitions and message size."""
     source, sink = f"bench.bare.in.{uuid.uuid4().hex[:6]}", f"bench.bare.out.{uuid.uuid4().hex[:6]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**connection_of(bootstrap).client_options())
     await admin.start()
     await admin.create_topics([NewTopic(t, ACTIVATION_REQUESTS.partitions, 1) for t in (source, sink)])
     await admin.close()
@@ -451,12 +457,14 @@ async def bare_loop(bootstrap: str, count: int, size: int) -> dict[str, float]:
     await produce(bootstrap, source, [(f"acc-{n % 500}", payload) for n in range(count)])
     consumer = AIOKafkaConsumer(
         source,
-        bootstrap_servers=bootstrap,
+        **connection_of(bootstrap).client_options(),
         group_id=f"bare-{source}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
+    producer = AIOKafkaProducer(
+        acks="all", enable_idempotence=True, linger_ms=2, **connection_of(bootstrap).client_options()
+    )
     await consumer.start()
     await producer.start()
     moved, started = 0, 0.0
@@ -499,7 +507,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     stack: Stack | None = None
     try:
         started = time.monotonic()
-        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.start(timeout=90)  # type: ignore[union-attr]
+        # An external broker comes with its security from the KAFKA_* variables (README).
+        external = ClientSettings().kafka() if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else None
+        bootstrap: Kafka = external or kafka.start(timeout=90)  # type: ignore[union-attr]
         await ensure_topics(bootstrap)
         if args.database == "postgresql":
             from tienda.devkit.postgres import LocalPostgres  # noqa: PLC0415
@@ -558,7 +568,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             shutil.rmtree(work, ignore_errors=True)
 
 
-async def _stack(system: str, args: argparse.Namespace, work: Path, bootstrap: str, urls: dict[str, str]) -> Stack:
+async def _stack(system: str, args: argparse.Namespace, work: Path, bootstrap: Kafka, urls: dict[str, str]) -> Stack:
     if system == "tienda":
         extra = {"consume_batch_size": str(args.consume_batch)} if args.consume_batch else {}
         return TiendaStack(work, bootstrap, urls, extra)
@@ -594,7 +604,7 @@ async def idle_cpu(pids: dict[str, int | None], seconds: float = IDLE_SECONDS) -
 
 
 async def measure(
-    args: argparse.Namespace, bootstrap: str, stack: Stack, pids: dict[str, int | None]
+    args: argparse.Namespace, bootstrap: Kafka, stack: Stack, pids: dict[str, int | None]
 ) -> dict[str, Any]:
     """Plans first (waited for), the idle stack, then the carts; what the watcher saw, by stage."""
     accounts = [f"acc-bench-{n:04d}" for n in range(args.accounts)]

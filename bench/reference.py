@@ -106,7 +106,7 @@ from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from pydantic import ValidationError
-from tienda.billing.domain.dates import business_date
+from tienda.contracts.business_day import business_date
 
 from tienda.advisor.service_layer import summaries
 from tienda.billing.domain.accounts import BillingAccount, change_plan, open_account

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tienda.contracts.envelope import Envelope
 from tienda.contracts.topics import topic_named
 from tienda.messaging.codec import encode
+from tienda.messaging.connection import Kafka, connection_of
 
 
 def kcat_publish(bootstrap_servers: str, topic: str, key: str, value: bytes) -> None:
@@ -23,8 +24,9 @@ def kcat_publish(bootstrap_servers: str, topic: str, key: str, value: bytes) -> 
     )
 
 
-async def publish(bootstrap_servers: str, topic: str, *messages: Envelope[Any] | tuple[str, bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True)
+async def publish(kafka: Kafka, topic: str, *messages: Envelope[Any] | tuple[str, bytes]) -> None:
+    """Publish as the connection's principal (a plain broker when given bootstrap servers)."""
+    producer = AIOKafkaProducer(acks="all", enable_idempotence=True, **connection_of(kafka).client_options())
     await producer.start()
     try:
         for message in messages:
@@ -37,11 +39,11 @@ async def publish(bootstrap_servers: str, topic: str, *messages: Envelope[Any] |
 class TopicReader:
     """Reads a topic from the beginning; remembers everything it saw."""
 
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+    def __init__(self, kafka: Kafka, topic: str) -> None:
         self.records: list[Any] = []
         self._consumer = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=bootstrap_servers,
+            **connection_of(kafka).client_options(),
             group_id=None,
             auto_offset_reset="earliest",
             enable_auto_commit=False,

@@ -57,8 +57,9 @@ def parent_of(envelope: EnvelopeHeader) -> context.Context:
 
 
 @contextmanager
-def processing(service: str, envelope: EnvelopeHeader, record: Record) -> Iterator[Span]:
-    """The span of one message's handling, and its ids on every log line meanwhile."""
+def processing(service: str, envelope: EnvelopeHeader, record: Record, messages: int = 1) -> Iterator[Span]:
+    """The span of one message's handling (or of a run of ``messages`` handled together, named by
+    its first), and its ids on every log line meanwhile."""
     attributes: dict[str, Any] = {
         "messaging.system": "kafka",
         "messaging.destination.name": record.topic,
@@ -68,6 +69,8 @@ def processing(service: str, envelope: EnvelopeHeader, record: Record) -> Iterat
         "tienda.account_id": envelope.account_id,
         "tienda.correlation_id": str(envelope.correlation_id),
     }
+    if messages > 1:
+        attributes["messaging.batch.message_count"] = messages
     tracer = trace.get_tracer("tienda.messaging")
     token = log_context.set(
         {

@@ -106,12 +106,12 @@ from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from pydantic import ValidationError
-from tienda.contracts.business_day import business_date
 
 from tienda.advisor.service_layer import summaries
 from tienda.billing.domain.accounts import BillingAccount, change_plan, open_account
 from tienda.billing.domain.accounts import Plan as BillingPlan
 from tienda.billing.domain.periods import Cycle, Period
+from tienda.contracts.business_day import business_date
 from tienda.contracts.envelope import Envelope, EnvelopeHeader, EventPayload, RawEnvelope, new_envelope
 from tienda.contracts.messages.activation import (
     ActivationCompleted,

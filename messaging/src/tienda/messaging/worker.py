@@ -59,6 +59,9 @@ class Runtime:
     tables: MessagingTables
     broker: KafkaBroker
     clock: Clock = system_clock
+    leads: Callable[[], bool] = field(default=lambda: True)
+    """Whether this replica runs the service's scheduled jobs: the one holding the relay lease
+    (every replica on SQLite, which takes one worker, or without the lease)."""
     counters: Counters = field(default_factory=Counters)
     monitoring: Monitoring = field(init=False)
     backlog: Callable[[], Awaitable[int]] = field(default=_no_backlog)
@@ -130,7 +133,7 @@ async def run_worker(
         batch_size=settings.relay_batch_size,
         lease=relay_lease(engine, definition.name, enabled=settings.relay_lease, poll=settings.relay_lease_poll),
     )
-    runtime.monitoring.relay_leader = lambda: relay.leader
+    runtime.monitoring.relay_leader = runtime.leads = lambda: relay.leader
     offsets = _wire_consumer(definition, runtime, relay)
     runtime.backlog = relay.backlog
     server = _QuietServer(

@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests import figures
 from tests.e2e.conftest import Workers, start_workers, stop_workers
+from tests.worker_database import Database
 from tienda.devkit.cluster import LocalKafkaCluster
 from tienda.devkit.postgres import LocalPostgres
 from tienda.devkit.workers import SERVICES
@@ -42,30 +41,12 @@ def secured_workers(secured_cluster: LocalKafkaCluster, database_urls: dict[str,
         print(f"--- {worker.service} log tail ---\n{worker.log_tail(15)}")
 
 
-class Rows:
-    """Counting rows in a worker's database, read-only."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    async def count(self, table: object, where: object = None) -> int:
-        query = select(func.count()).select_from(table)  # type: ignore[arg-type]
-        if where is not None:
-            query = query.where(where)  # type: ignore[arg-type]
-        async with self.engine.connect() as connection:
-            return int(await connection.scalar(query) or 0)
-
-    async def rows(self, query: object) -> list[dict]:
-        async with self.engine.connect() as connection:
-            return [dict(row) for row in (await connection.execute(query)).mappings()]  # type: ignore[call-overload]
-
-
 @pytest.fixture
-async def database(database_urls: dict[str, str]) -> AsyncIterator[dict[str, Rows]]:
+async def database(database_urls: dict[str, str]) -> AsyncIterator[dict[str, Database]]:
     """A read-only look into each worker's database."""
     engines = {
         service: create_engine(url).execution_options(**{READ_ONLY: True}) for service, url in database_urls.items()
     }
-    yield {service: Rows(engine) for service, engine in engines.items()}
+    yield {service: Database(engine) for service, engine in engines.items()}
     for engine in engines.values():
         await engine.dispose()

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.samples_store import plans_for, plans_known
 from tests.waiting import eventually
+from tests.worker_database import Database
 from tienda.contracts.topics import ACCOUNT_PLANS, topic_named
 from tienda.devkit.workers import WorkerProcess, worker_env
 from tienda.messaging.connection import Kafka, connection_of
@@ -61,24 +61,6 @@ def sqlite_database(data_dir: Path, service: str) -> str:
 
 def postgres_database(postgres: object) -> str:
     return postgres.create_database(f"r_{uuid.uuid4().hex[:12]}")  # type: ignore[attr-defined]
-
-
-class Database:
-    """The test's own look into a worker's database."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    async def count(self, table: object, where: object = None) -> int:
-        query = select(func.count()).select_from(table)  # type: ignore[arg-type]
-        if where is not None:
-            query = query.where(where)  # type: ignore[arg-type]
-        async with self.engine.connect() as connection:
-            return int(await connection.scalar(query) or 0)
-
-    async def rows(self, query: object) -> list[dict]:
-        async with self.engine.connect() as connection:
-            return [dict(row) for row in (await connection.execute(query)).mappings()]  # type: ignore[call-overload]
 
 
 @pytest.fixture

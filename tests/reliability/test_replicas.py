@@ -22,9 +22,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
 from tests.kafka_client import copies_on_the_wire
-from tests.reliability.conftest import Database, contract_plans, postgres_database, publish_all
+from tests.reliability.conftest import contract_plans, postgres_database, publish_all
 from tests.reliability.streams import CartStream, processed, users_by_account
 from tests.waiting import eventually
+from tests.worker_database import Database
 from tienda.advisor.adapters.tables import timeline
 from tienda.billing.adapters.tables import charges
 from tienda.contracts.topics import ACTIVATION_REQUESTS, topics_consumed_by

@@ -27,7 +27,6 @@ import asyncio
 import json
 import logging
 import secrets
-import subprocess
 import sys
 import threading
 import time
@@ -44,7 +43,6 @@ from tienda.devkit.kafka import (
     REPO_ROOT,
     KafkaStartError,
     LocalKafka,
-    _last_lines,
     _random_cluster_id,
     _require_tool,
     stop_on_signals,
@@ -81,27 +79,11 @@ class ClusterNode(LocalKafka):
         self.properties_file.write_text("# Written by tienda.devkit.cluster; rewritten on every start.\n" + text)
         self.properties_file.chmod(0o600)  # the inter-broker password and the PLAIN users are in it
 
-    def _format_storage(self, java: str, libs: Path) -> None:
-        if (self.log_dir / "meta.properties").is_file():
-            return
-        command = [
-            *self._java_command(java, libs, heap="256m"),
-            "kafka.tools.StorageTool",
-            "format",
-            "--ignore-formatted",
-            "-t",
-            self.cluster.cluster_id,
-            "-c",
-            str(self.properties_file),
-            *self.cluster.scram_arguments(),
-        ]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            shown = " ".join(command[: command.index("-c") + 2])
-            raise KafkaStartError(
-                f"formatting {self.log_dir} failed (exit {result.returncode}): {shown} ...\n"
-                f"{_last_lines(result.stdout + result.stderr, 40)}"
-            )
+    def _cluster_id(self) -> str:
+        return self.cluster.cluster_id
+
+    def _format_arguments(self) -> list[str]:
+        return self.cluster.scram_arguments()
 
     def _wait_ready(self, timeout: float) -> None:
         """A node alone is not ready: the cluster waits for its quorum and its brokers."""

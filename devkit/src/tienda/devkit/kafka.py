@@ -334,16 +334,25 @@ class LocalKafka:
             "format",
             "--ignore-formatted",
             "-t",
-            _random_cluster_id(),
+            self._cluster_id(),
             "-c",
             str(self.properties_file),
+            *self._format_arguments(),
         ]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
+            shown = " ".join(command[: command.index("-c") + 2])  # what follows may hold passwords
             raise KafkaStartError(
-                f"formatting {self.log_dir} failed (exit {result.returncode}): {' '.join(command)}\n"
+                f"formatting {self.log_dir} failed (exit {result.returncode}): {shown} ...\n"
                 f"{_last_lines(result.stdout + result.stderr, _TAIL_LINES)}\n{self.log_tail()}"
             )
+
+    def _cluster_id(self) -> str:
+        return _random_cluster_id()
+
+    def _format_arguments(self) -> list[str]:
+        """More arguments of the storage format (a secured cluster's SCRAM users)."""
+        return []
 
     def _launch(self, java: str, libs: Path) -> None:
         """Start java in its own process group, its output going to broker.out."""

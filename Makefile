@@ -1,11 +1,14 @@
 # The README's commands. `make run` and `make test` work on a fresh machine.
-.PHONY: setup run test check schemas docs triage-model clean
+.PHONY: setup run run-cluster test check schemas docs triage-model clean
 
 setup:  ## install uv, Python packages, Kafka jars, PostgreSQL and kcat
 	bash scripts/setup
 
 run: setup  ## a real broker and the three workers on the embedded defaults; Ctrl-C stops all
 	uv run --frozen python -m tienda.devkit.stack
+
+run-cluster: setup  ## production's shape: a secured 3-broker cluster, PostgreSQL, each worker its own principal
+	uv run --frozen python -m tienda.devkit.stack --cluster
 
 test: setup  ## static checks and the whole suite (real Kafka, SQLite and PostgreSQL)
 	bash scripts/check

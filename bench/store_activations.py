@@ -41,13 +41,19 @@ from tienda.devkit.kafka import LocalKafka  # noqa: E402
 from tienda.devkit.postgres import LocalPostgres  # noqa: E402
 from tienda.devkit.workers import WorkerProcess, worker_env  # noqa: E402
 from tienda.messaging.codec import encode  # noqa: E402
+from tienda.messaging.connection import Kafka, connection_of  # noqa: E402
 from tienda.messaging.provisioning import ensure_topics  # noqa: E402
+from tienda.messaging.settings import ClientSettings  # noqa: E402
 from tienda.store.adapters.tables import account_plans, activations, messaging  # noqa: E402
 
 
-async def publish(bootstrap_servers: str, topic: str, messages: list[tuple[str, bytes]]) -> None:
+async def publish(kafka: Kafka, topic: str, messages: list[tuple[str, bytes]]) -> None:
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5, max_batch_size=256 * 1024
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        **connection_of(kafka).client_options(),
     )
     await producer.start()
     try:
@@ -73,7 +79,7 @@ async def when(engine: AsyncEngine, query: Any, reached: Callable[[int], bool], 
     return time.perf_counter()
 
 
-async def bench(bootstrap_servers: str, database_url: str, carts: int, accounts: int, log: Path) -> None:
+async def bench(bootstrap_servers: Kafka, database_url: str, carts: int, accounts: int, log: Path) -> None:
     await ensure_topics(bootstrap_servers)
     worker = WorkerProcess("store", worker_env("store", bootstrap_servers, database_url, log_json="false"), log)
     worker.start()
@@ -119,8 +125,10 @@ def main() -> None:
     if postgres is not None:
         postgres.start()
         database_url = postgres.create_database("bench_store")
-    bootstrap_servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
-    kafka = None if bootstrap_servers else LocalKafka(work / "kafka")
+    # An external broker comes with its security from the KAFKA_* variables (README).
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    bootstrap_servers: Kafka = ClientSettings().kafka() if external else ""
+    kafka = None if external else LocalKafka(work / "kafka")
     if kafka is not None:
         bootstrap_servers = kafka.start(timeout=90)
     try:

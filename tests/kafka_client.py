@@ -3,12 +3,16 @@
 import json
 import shutil
 import subprocess
+from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tienda.contracts.envelope import Envelope
+from tienda.contracts.topics import topic_named
 from tienda.messaging.codec import encode
+from tienda.messaging.connection import Kafka, connection_of
 
 
 def kcat_publish(bootstrap_servers: str, topic: str, key: str, value: bytes) -> None:
@@ -20,8 +24,9 @@ def kcat_publish(bootstrap_servers: str, topic: str, key: str, value: bytes) -> 
     )
 
 
-async def publish(bootstrap_servers: str, topic: str, *messages: Envelope[Any] | tuple[str, bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True)
+async def publish(kafka: Kafka, topic: str, *messages: Envelope[Any] | tuple[str, bytes]) -> None:
+    """Publish as the connection's principal (a plain broker when given bootstrap servers)."""
+    producer = AIOKafkaProducer(acks="all", enable_idempotence=True, **connection_of(kafka).client_options())
     await producer.start()
     try:
         for message in messages:
@@ -34,11 +39,11 @@ async def publish(bootstrap_servers: str, topic: str, *messages: Envelope[Any] |
 class TopicReader:
     """Reads a topic from the beginning; remembers everything it saw."""
 
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+    def __init__(self, kafka: Kafka, topic: str) -> None:
         self.records: list[Any] = []
         self._consumer = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=bootstrap_servers,
+            **connection_of(kafka).client_options(),
             group_id=None,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
@@ -87,3 +92,41 @@ def kcat_read(bootstrap_servers: str, topic: str) -> list[tuple[str, dict[str, A
         key, _, value = line.partition("\t")
         records.append((key, json.loads(value)))
     return records
+
+
+async def read_to_end(bootstrap_servers: str, *topics: str) -> list[Any]:
+    """Every record on ``topics`` from the beginning to the end they have now."""
+    partitions = [TopicPartition(t, p) for t in topics for p in range(topic_named(t).partitions)]
+    if not partitions:
+        return []
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        records: list[Any] = []
+        behind = [tp for tp in partitions if end[tp] > 0]
+        while behind:
+            for batch in (await consumer.getmany(*behind, timeout_ms=500, max_records=10_000)).values():
+                records.extend(batch)
+            behind = [tp for tp in behind if await consumer.position(tp) < end[tp]]
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def copies_on_the_wire(
+    bootstrap_servers: str, topics: Collection[str], event_ids: Collection[str]
+) -> Counter[str]:
+    """How many times each of ``event_ids`` was published on ``topics`` (absent: never)."""
+    wanted = set(event_ids)
+    copies: Counter[str] = Counter()
+    for record in await read_to_end(bootstrap_servers, *topics):
+        try:
+            event_id = json.loads(record.value).get("event_id")
+        except (ValueError, AttributeError):
+            continue  # another test's poison
+        if event_id in wanted:
+            copies[event_id] += 1
+    return copies

@@ -5,7 +5,7 @@ import pytest
 from tests.harness import Harness, harness
 from tests.samples import account, activation_requested
 from tests.samples_store import plan_contracted
-from tienda.messaging.processor import Outcome
+from tienda.messaging.processor import Batched, Outcome
 from tienda.store.bootstrap import definition
 from tienda.store.config import StoreSettings
 
@@ -61,3 +61,49 @@ async def test_a_rejected_cart_in_a_batch_is_counted_as_rejected(store):
     outcomes = await store.deliver_batch([plan_contracted(account_id), activation_requested(account_id, ("NOPE-1", 1))])
     assert outcomes == [Outcome.PROCESSED, Outcome.REJECTED]
     assert store.counters.rejected == 1
+
+
+@pytest.fixture
+def batched(store, monkeypatch) -> list[int]:
+    """The store's cart handler as a batched one (each cart in turn); the size of each run it got."""
+    single, runs = store.definition.consumer.handlers["ActivationRequested"], []
+
+    async def carts(envelopes, uow):
+        runs.append(len(envelopes))
+        for envelope in envelopes:
+            uow.rejected = False
+            await single(envelope, uow)
+            if uow.rejected:
+                uow.mark_rejected(envelope)
+
+    monkeypatch.setitem(store.definition.consumer.handlers, "ActivationRequested", Batched(carts))
+    return runs
+
+
+async def test_a_batched_handler_gets_each_run_of_its_type_in_order_once(store, batched):
+    first, second = account(), account()
+    carts = [activation_requested(first, ("USR-EXTRA", n)) for n in (1, 2, 3)]
+    late = activation_requested(second, ("USR-EXTRA", 5))
+    outcomes = await store.deliver_batch([plan_contracted(first), *carts, carts[0], plan_contracted(second), late])
+    assert outcomes == [Outcome.PROCESSED] * 4 + [Outcome.DEDUPLICATED] + [Outcome.PROCESSED] * 2
+    assert batched == [3, 1]  # the duplicate is left out; the plan between ends the run
+    users = {row["account_id"]: row["quantity"] for row in await store.rows("entitlements")}
+    assert (users[first], users[second]) == (6, 5)
+
+
+async def test_a_batched_handler_refuses_one_message_of_its_run(store, batched):
+    account_id = account()
+    good, unknown_sku = (
+        activation_requested(account_id, ("USR-EXTRA", 1)),
+        activation_requested(account_id, ("NADA", 1)),
+    )
+    outcomes = await store.deliver_batch([plan_contracted(account_id), good, unknown_sku])
+    assert outcomes == [Outcome.PROCESSED, Outcome.PROCESSED, Outcome.REJECTED]
+    assert (batched, store.counters.rejected) == ([2], 1)
+
+
+async def test_a_batched_handler_alone_handles_the_retry_path_one_message_at_a_time(store, batched, monkeypatch):
+    account_id = account()
+    await store.deliver(plan_contracted(account_id))
+    assert await store.deliver(activation_requested(account_id, ("USR-EXTRA", 2))) == Outcome.PROCESSED
+    assert batched == [1]

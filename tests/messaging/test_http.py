@@ -4,7 +4,7 @@ import asyncio
 
 import httpx
 
-from tienda.messaging.http import TokenRing, account_readers, health_app
+from tienda.messaging.http import NotReady, TokenRing, account_readers, health_app
 
 TOKENS = TokenRing({"ops-token": ["*"], "erp-ferreteria": ["acc-ferreteria"]})
 
@@ -64,3 +64,13 @@ async def test_readiness_answers_within_a_second_when_a_dependency_hangs():
     assert asyncio.get_running_loop().time() - started < 1.0
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "kafka": "no answer within 0.8s"}
+
+
+async def test_readiness_names_each_dependency_that_is_not_ready_and_why():
+    async def refused() -> None:
+        raise NotReady("authentication failed for user store (SCRAM-SHA-512)")
+
+    response = await get("/health/ready", checks={"database": fine, "kafka": refused})
+    assert response.status_code == 503
+    assert response.json()["reasons"] == ["kafka: authentication failed for user store (SCRAM-SHA-512)"]
+    assert "reasons" not in (await get("/health/ready")).json()

@@ -1,10 +1,12 @@
 """SQLite on the loop's thread: no helper thread, writers of one process queue without blocking it."""
 
 import asyncio
+import inspect
 import sqlite3
 import threading
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -116,3 +118,16 @@ async def test_the_write_lock_error_is_sqlites_own_error_class():
     with pytest.raises(sqlite3.OperationalError, match="database is locked"):
         await lock.acquire()
     lock.release()
+
+
+def test_the_private_parts_of_aiosqlite_the_inline_connection_relies_on_are_as_written():
+    """``InlineConnection`` replaces aiosqlite's queue to its helper thread (``_tx``), reads its
+    ``_conn`` / ``_connection`` and skips ``__await__``'s thread start. An aiosqlite upgrade fails
+    here first: re-read aiosqlite/core.py against sqlite_inline.py, then move the pin."""
+    assert aiosqlite.__version__ == "0.22.1"
+    source = inspect.getsource(aiosqlite.Connection)
+    assert source.count("self._tx.put_nowait((future, ") == 3  # stop, _execute, _connect: every call
+    assert "self._tx: _TxQueue = SimpleQueue()" in source
+    assert "self._thread.start()" in inspect.getsource(aiosqlite.Connection.__await__)
+    assert isinstance(inspect.getattr_static(aiosqlite.Connection, "_conn"), property)
+    assert "self._connection" in inspect.getsource(aiosqlite.Connection._connect)

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.samples_store import plans_for, plans_known
 from tests.waiting import eventually
+from tests.worker_database import Database
 from tienda.contracts.topics import ACCOUNT_PLANS, topic_named
 from tienda.devkit.workers import WorkerProcess, worker_env
+from tienda.messaging.connection import Kafka, connection_of
 from tienda.messaging.database import READ_ONLY, create_engine
 from tienda.messaging.provisioning import ensure_topics
 
@@ -62,24 +63,6 @@ def postgres_database(postgres: object) -> str:
     return postgres.create_database(f"r_{uuid.uuid4().hex[:12]}")  # type: ignore[attr-defined]
 
 
-class Database:
-    """The test's own look into a worker's database."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    async def count(self, table: object, where: object = None) -> int:
-        query = select(func.count()).select_from(table)  # type: ignore[arg-type]
-        if where is not None:
-            query = query.where(where)  # type: ignore[arg-type]
-        async with self.engine.connect() as connection:
-            return int(await connection.scalar(query) or 0)
-
-    async def rows(self, query: object) -> list[dict]:
-        async with self.engine.connect() as connection:
-            return [dict(row) for row in (await connection.execute(query)).mappings()]  # type: ignore[call-overload]
-
-
 @pytest.fixture
 async def open_database() -> AsyncIterator[Callable[[str], Database]]:
     engines: list[AsyncEngine] = []
@@ -93,10 +76,14 @@ async def open_database() -> AsyncIterator[Callable[[str], Database]]:
         await engine.dispose()
 
 
-async def publish_all(bootstrap_servers: str, topic: str, messages: list[tuple[str, bytes]]) -> None:
+async def publish_all(kafka: Kafka, topic: str, messages: list[tuple[str, bytes]]) -> None:
     """Publish every (key, value) in order, waiting until the broker has them all."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True, linger_ms=5, max_batch_size=256 * 1024
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        **connection_of(kafka).client_options(),
     )
     await producer.start()
     try:
@@ -107,16 +94,17 @@ async def publish_all(bootstrap_servers: str, topic: str, messages: list[tuple[s
         await producer.stop()
 
 
-async def consumer_lag(bootstrap_servers: str, group: str, topic: str) -> int | None:
+async def consumer_lag(kafka: Kafka, group: str, topic: str) -> int | None:
     """Records on ``topic`` that ``group`` has not committed past; None before it committed anything."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    options = connection_of(kafka).client_options()
+    admin = AIOKafkaAdminClient(**options)
     await admin.start()
     try:
         committed = await admin.list_consumer_group_offsets(group)
     finally:
         await admin.close()
     partitions = [TopicPartition(topic, p) for p in range(topic_named(topic).partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None)
+    consumer = AIOKafkaConsumer(group_id=None, **options)
     await consumer.start()
     try:
         end = await consumer.end_offsets(partitions)
@@ -127,7 +115,7 @@ async def consumer_lag(bootstrap_servers: str, group: str, topic: str) -> int | 
     return sum(end[tp] - max(committed[tp].offset if tp in committed else 0, 0) for tp in partitions)
 
 
-async def contract_plans(bootstrap_servers: str, store_db: Database, account_ids: list[str]) -> None:
+async def contract_plans(kafka: Kafka, store_db: Database, account_ids: list[str]) -> None:
     """Every account contracts a plan, and the store has them all before any cart is sent."""
-    await publish_all(bootstrap_servers, ACCOUNT_PLANS.name, plans_for(account_ids))
+    await publish_all(kafka, ACCOUNT_PLANS.name, plans_for(account_ids))
     await eventually(lambda: plans_known(store_db, account_ids), timeout=60, what="the store knows every plan")

@@ -6,6 +6,7 @@ with the partitions written here; brokers must not auto-create them.
 """
 
 from dataclasses import dataclass, field
+from functools import cache
 
 DAY_MS = 24 * 60 * 60 * 1000
 PLATFORM_ACCOUNT = "platform"
@@ -221,6 +222,21 @@ def topics_consumed_by(service: str) -> tuple[Topic, ...]:
     return tuple(topic for topic in TOPICS if service in topic.consumers)
 
 
+def topics_produced_by(producer: str) -> tuple[Topic, ...]:
+    """The topics a service or an upstream system publishes on."""
+    return tuple(topic for topic in TOPICS if producer in topic.producers)
+
+
+def principals() -> tuple[str, ...]:
+    """Everyone the registry names as a producer or a consumer: the services first, then the
+    upstream systems and operators in order of appearance. Each is a Kafka principal."""
+    named = [*SERVICES]
+    for topic in TOPICS:
+        named.extend(name for name in (*topic.producers, *topic.consumers) if name not in named)
+    return tuple(named)
+
+
+@cache
 def topic_for(message_type: str, producer: str) -> Topic:
     """The topic a producer publishes a message type on."""
     for topic in TOPICS:

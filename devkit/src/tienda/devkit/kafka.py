@@ -9,6 +9,7 @@ Command line::
 
     python -m tienda.devkit.kafka jars                 # only fetch the jars
     python -m tienda.devkit.kafka start [--port 9092]  # run until Ctrl-C / SIGTERM
+    python -m tienda.devkit.kafka start --brokers 3 --secure   # a secured cluster (cluster.py)
 """
 
 from __future__ import annotations
@@ -333,16 +334,25 @@ class LocalKafka:
             "format",
             "--ignore-formatted",
             "-t",
-            _random_cluster_id(),
+            self._cluster_id(),
             "-c",
             str(self.properties_file),
+            *self._format_arguments(),
         ]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
+            shown = " ".join(command[: command.index("-c") + 2])  # what follows may hold passwords
             raise KafkaStartError(
-                f"formatting {self.log_dir} failed (exit {result.returncode}): {' '.join(command)}\n"
+                f"formatting {self.log_dir} failed (exit {result.returncode}): {shown} ...\n"
                 f"{_last_lines(result.stdout + result.stderr, _TAIL_LINES)}\n{self.log_tail()}"
             )
+
+    def _cluster_id(self) -> str:
+        return _random_cluster_id()
+
+    def _format_arguments(self) -> list[str]:
+        """More arguments of the storage format (a secured cluster's SCRAM users)."""
+        return []
 
     def _launch(self, java: str, libs: Path) -> None:
         """Start java in its own process group, its output going to broker.out."""
@@ -482,14 +492,22 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     start = commands.add_parser("start", help="run a broker in the foreground until Ctrl-C or SIGTERM")
     start.add_argument("--port", type=int, default=None, help="client port (default: a free one)")
     start.add_argument("--controller-port", type=int, default=None, help="KRaft controller port (default: a free one)")
-    start.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help=f"default: {DEFAULT_DATA_DIR}")
-    start.add_argument("--heap", default="512m", help="JVM -Xmx (default: 512m)")
-    start.add_argument("--timeout", type=float, default=60, help="seconds to wait for readiness (default: 60)")
+    start.add_argument(
+        "--data-dir", type=Path, default=None, help=f"default: {DEFAULT_DATA_DIR} (a cluster: ...-cluster)"
+    )
+    start.add_argument("--heap", default=None, help="JVM -Xmx (default: 512m; 256m per node of a cluster)")
+    start.add_argument("--brokers", type=int, default=1, help="nodes of a KRaft cluster (default: 1)")
+    start.add_argument(
+        "--secure", action="store_true", help="SASL_SSL, SCRAM users and ACLs of the topic registry (see cluster.py)"
+    )
+    start.add_argument(
+        "--timeout", type=float, default=None, help="seconds to wait for readiness (default: 60; a cluster: 180)"
+    )
     return parser.parse_args(argv)
 
 
-def _serve(args: argparse.Namespace) -> int:
-    """Run a broker until SIGINT/SIGTERM or until it dies; return the exit code."""
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM."""
     stop_requested = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -497,10 +515,25 @@ def _serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    kafka = LocalKafka(args.data_dir, port=args.port, controller_port=args.controller_port, heap=args.heap)
+    return stop_requested
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run a broker until SIGINT/SIGTERM or until it dies; return the exit code."""
+    if args.brokers > 1 or args.secure:
+        from tienda.devkit.cluster import serve_cluster  # noqa: PLC0415 - the cluster imports this module
+
+        return serve_cluster(args)
+    stop_requested = stop_on_signals()
+    kafka = LocalKafka(
+        args.data_dir or DEFAULT_DATA_DIR,
+        port=args.port,
+        controller_port=args.controller_port,
+        heap=args.heap or "512m",
+    )
     try:
         began = time.monotonic()
-        bootstrap = kafka.start(args.timeout)
+        bootstrap = kafka.start(args.timeout or 60)
         print(f"Kafka {KAFKA_VERSION} ready in {time.monotonic() - began:.1f} s", flush=True)
         print(f"bootstrap servers: {bootstrap}", flush=True)
         print(f"log: {kafka.log_file}", flush=True)

@@ -3,6 +3,12 @@
 A real Kafka broker (Apache Kafka's own jars, or ``KAFKA_BOOTSTRAP_SERVERS`` when
 set), the topics of the registry, and the three workers on their embedded SQLite
 defaults. Says where logs and endpoints are; Ctrl-C stops everything it started.
+
+``--cluster`` (``make run-cluster``): production's shape instead. A secured three-broker
+cluster (``tienda.devkit.cluster``: SASL_SSL, SCRAM users, the registry's ACLs, replication
+factor 3, min.insync.replicas 2), PostgreSQL (``tienda.devkit.postgres``) with a database
+per service, and each worker connecting as its own principal. Its data stays in
+``.data/cluster`` from one run to the next.
 """
 
 import argparse
@@ -14,7 +20,9 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from tienda.devkit.cluster import DEFAULT_CLUSTER_PORT, LocalKafkaCluster
 from tienda.devkit.kafka import KafkaError, LocalKafka
+from tienda.devkit.postgres import LocalPostgres, PostgresError
 from tienda.devkit.workers import SERVICES, WorkerProcess, WorkerStartError, worker_env
 from tienda.messaging.provisioning import ensure_topics
 
@@ -27,11 +35,15 @@ DEV_EXECUTIVES = (
 
 
 class Stack:
-    """The broker and the workers, started in order and stopped in reverse."""
+    """The broker (or the secured cluster and PostgreSQL) and the workers, started in order and
+    stopped in reverse."""
 
-    def __init__(self, data_dir: Path, kafka_port: int, bootstrap_servers: str | None) -> None:
+    def __init__(self, data_dir: Path, kafka_port: int, bootstrap_servers: str | None, cluster: bool = False) -> None:
         self.data_dir = data_dir
-        self.kafka = None if bootstrap_servers else LocalKafka(data_dir / "kafka", port=kafka_port)
+        self.cluster = LocalKafkaCluster(data_dir / "cluster" / "kafka", port=kafka_port) if cluster else None
+        self.postgres = LocalPostgres(data_dir / "cluster" / "postgres") if cluster else None
+        local = not (bootstrap_servers or cluster)
+        self.kafka = LocalKafka(data_dir / "kafka", port=kafka_port) if local else None
         self.bootstrap_servers = bootstrap_servers or ""
         self.workers: list[WorkerProcess] = []
 
@@ -40,7 +52,10 @@ class Stack:
         if self.kafka:
             self.bootstrap_servers = self.kafka.start(timeout=90)
             print(f"kafka     {self.bootstrap_servers}   log {self.kafka.log_file}", flush=True)
-        self._provision()
+        if self.cluster:
+            self._start_cluster()
+        else:
+            self._provision()
         for service in SERVICES:
             self._start_worker(service)
         print(
@@ -53,9 +68,32 @@ class Stack:
         created = asyncio.run(ensure_topics(self.bootstrap_servers))
         print(f"topics    {len(created)} created", flush=True)
 
+    def _start_cluster(self) -> None:
+        assert self.cluster is not None
+        assert self.postgres is not None
+        began = time.monotonic()
+        self.bootstrap_servers = self.cluster.start()
+        created = self.cluster.provision()
+        print(self.cluster.summary(time.monotonic() - began, created), flush=True)
+        self.postgres.start()
+        print(f"postgres  {self.postgres.url_base}   log {self.postgres.log_file}", flush=True)
+
+    def _database(self, service: str) -> str:
+        if self.postgres is None:
+            return f"sqlite+aiosqlite:///{(self.data_dir / service).resolve()}.db"
+        try:
+            return self.postgres.create_database(service)
+        except PostgresError as error:
+            if "already exists" not in str(error):
+                raise
+            return self.postgres.url(service)
+
     def _start_worker(self, service: str) -> None:
-        database = f"sqlite+aiosqlite:///{(self.data_dir / service).resolve()}.db"
-        env = worker_env(service, self.bootstrap_servers, database, api_tokens=f'{{"{DEV_TOKEN}": ["*"]}}')
+        env = worker_env(
+            service, self.bootstrap_servers, self._database(service), api_tokens=f'{{"{DEV_TOKEN}": ["*"]}}'
+        )
+        if self.cluster:
+            env |= self.cluster.worker_env(service)
         if service == "advisor":
             env["TIENDA_ADVISOR_EXECUTIVES"] = DEV_EXECUTIVES
         env |= {key: value for key, value in os.environ.items() if key.startswith(f"TIENDA_{service.upper()}_")}
@@ -69,15 +107,24 @@ class Stack:
             worker.stop()
         if self.kafka:
             self.kafka.stop()
+        if self.cluster:
+            self.cluster.stop()
+        if self.postgres:
+            self.postgres.stop()
         print("stopped: no worker or broker left running", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path(".data"), help="databases, logs, broker data")
-    parser.add_argument("--kafka-port", type=int, default=9092)
+    parser.add_argument("--kafka-port", type=int, default=None, help="9092; with --cluster, 19092 and the next two")
+    parser.add_argument(
+        "--cluster", action="store_true", help="a secured 3-broker cluster and PostgreSQL instead (make run-cluster)"
+    )
     args = parser.parse_args()
-    stack = Stack(args.data_dir, args.kafka_port, os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
+    port = args.kafka_port or (DEFAULT_CLUSTER_PORT if args.cluster else 9092)
+    external = None if args.cluster else os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    stack = Stack(args.data_dir, port, external, cluster=args.cluster)
 
     interrupted = False
 
@@ -99,7 +146,7 @@ def main() -> int:
         return 1
     except KeyboardInterrupt:
         return 0
-    except (KafkaError, WorkerStartError) as error:
+    except (KafkaError, PostgresError, WorkerStartError) as error:
         print(error, file=sys.stderr)
         return 1
     finally:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tienda.devkit.ports import free_port
+from tienda.messaging.connection import Kafka, KafkaConnection, connection_of
 
 SERVICES = ("store", "billing", "advisor")
 
@@ -40,8 +41,8 @@ class WorkerProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
-    def start(self, timeout: float = 60) -> None:
-        """Start and wait until /health/ready answers 200."""
+    def start(self, timeout: float = 60, wait: bool = True) -> None:
+        """Start and (unless ``wait`` is false) wait until /health/ready answers 200."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         self._process = subprocess.Popen(
@@ -51,7 +52,8 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.wait_ready(timeout)
+        if wait:
+            self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -67,11 +69,17 @@ class WorkerProcess:
         return self._process is not None and self._process.poll() is None
 
     def ready(self) -> bool:
+        return self.readiness()[0] == 200
+
+    def readiness(self) -> tuple[int, dict[str, Any]]:
+        """GET /health/ready: the status (0 when nothing answers) and the body."""
         try:
             with urllib.request.urlopen(f"{self.url}/health/ready", timeout=2) as response:  # noqa: S310 - loopback
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+        except (urllib.error.URLError, OSError, ValueError):
+            return 0, {}
 
     def get(self, path: str, token: str) -> Any:
         """GET a read endpoint with a bearer token; the decoded JSON."""
@@ -120,8 +128,29 @@ class WorkerProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def worker_env(service: str, bootstrap_servers: str, database_url: str, **extra: str) -> dict[str, str]:
-    """The environment that points one worker at a broker and a database."""
+def kafka_env(connection: KafkaConnection) -> dict[str, str]:
+    """The ``KAFKA_*`` variables of a connection, password included (for a child's environment)."""
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": connection.bootstrap_servers,
+        "KAFKA_SECURITY_PROTOCOL": str(connection.security_protocol),
+    }
+    if connection.security_protocol.uses_sasl:
+        env |= {
+            "KAFKA_SASL_MECHANISM": str(connection.sasl_mechanism),
+            "KAFKA_SASL_USERNAME": connection.sasl_username,
+            "KAFKA_SASL_PASSWORD": connection.sasl_password.get_secret_value(),
+        }
+    files = {
+        "KAFKA_SSL_CA_FILE": connection.ssl_ca_file,
+        "KAFKA_SSL_CERT_FILE": connection.ssl_cert_file,
+        "KAFKA_SSL_KEY_FILE": connection.ssl_key_file,
+    }
+    return env | {name: str(path) for name, path in files.items() if path is not None}
+
+
+def worker_env(service: str, kafka: Kafka, database_url: str, **extra: str) -> dict[str, str]:
+    """The environment that points one worker at a broker (with its security) and a database."""
     prefix = f"TIENDA_{service.upper()}_"
-    env = {f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers, f"{prefix}DATABASE_URL": database_url}
+    env = {prefix + name: value for name, value in kafka_env(connection_of(kafka)).items()}
+    env[f"{prefix}DATABASE_URL"] = database_url
     return env | {f"{prefix}{name.upper()}": value for name, value in extra.items()}

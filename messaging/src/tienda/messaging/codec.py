@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tienda.contracts.envelope import Envelope, RawEnvelope
+from tienda.contracts.envelope import Envelope, EnvelopeHeader, RawEnvelope
 from tienda.contracts.registry import UnknownMessageType, payload_class
 from tienda.messaging.errors import PoisonMessage
 
@@ -42,7 +42,8 @@ def typed(raw: RawEnvelope) -> Envelope[Any]:
         payload = _payload_type(raw).model_validate(raw.payload)
     except ValidationError as error:
         raise PoisonMessage(f"{raw.type} rejected: {describe(error, 'payload.')}") from None
-    return Envelope[Any](**raw.model_dump(exclude={"payload"}), payload=payload)
+    header = {name: getattr(raw, name) for name in EnvelopeHeader.model_fields}
+    return Envelope[Any].model_construct(**header, payload=payload)  # the header was validated by decode_header
 
 
 def _payload_type(raw: RawEnvelope) -> Any:

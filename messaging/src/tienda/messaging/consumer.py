@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tienda.contracts.topics import Topic, dead_letter_topic, topics_consumed_by
-from tienda.messaging.processor import Handler
+from tienda.messaging.processor import Handling
 
 
 class ConsumerMismatch(ValueError):
@@ -24,7 +24,7 @@ class Consumer:
 
     service: str
     topics: Sequence[Topic]
-    handlers: Mapping[str, Handler]
+    handlers: Mapping[str, Handling]
 
     def __post_init__(self) -> None:
         registered = {topic.name for topic in topics_consumed_by(self.service)}

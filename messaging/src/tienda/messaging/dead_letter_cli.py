@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,13 +13,16 @@ from rich.progress import Progress
 from rich.table import Table
 
 from tienda.messaging.replay import DeadLetter, count_by_reason, read_dead_letters, replay, select
+from tienda.messaging.settings import client_connection
 
 app = typer.Typer(help="Dead letters: what failed, why, and sending it back.", no_args_is_help=True)
 console = Console(width=None if sys.stdout.isatty() else 200)
 
 Service = Annotated[str, typer.Option(help="store, billing or advisor")]
-Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka brokers")]
-DEFAULT_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+Bootstrap = Annotated[
+    str | None,
+    typer.Option(help="Kafka brokers; default KAFKA_BOOTSTRAP_SERVERS (security: the KAFKA_* variables, see README)"),
+]
 
 
 def _age(delta: timedelta) -> str:
@@ -34,11 +36,11 @@ def _age(delta: timedelta) -> str:
 @app.command("list")
 def list_letters(
     service: Service,
-    bootstrap_servers: Bootstrap = DEFAULT_BOOTSTRAP,
+    bootstrap_servers: Bootstrap = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line, for scripts")] = False,
 ) -> None:
     """Every dead letter of a service, and their count by reason."""
-    letters = asyncio.run(read_dead_letters(bootstrap_servers, service))
+    letters = asyncio.run(read_dead_letters(client_connection(bootstrap_servers), service))
     if as_json:
         for letter in letters:
             print(
@@ -76,7 +78,7 @@ def list_letters(
 @app.command("replay")
 def replay_letters(
     service: Service,
-    bootstrap_servers: Bootstrap = DEFAULT_BOOTSTRAP,
+    bootstrap_servers: Bootstrap = None,
     offset: Annotated[list[int] | None, typer.Option(help="replay only these offsets (repeatable)")] = None,
     reason: Annotated[str | None, typer.Option(help="replay only letters whose reason contains this")] = None,
     replace: Annotated[list[str] | None, typer.Option(help="OFFSET=FILE: send FILE's bytes instead")] = None,
@@ -85,7 +87,8 @@ def replay_letters(
     """Send dead letters back to their original topic; the inbox keeps a replay from doubling an effect."""
     if not (offset or reason or all_letters):
         raise typer.BadParameter("say what to replay: --offset N, --reason TEXT or --all")
-    letters = select(asyncio.run(read_dead_letters(bootstrap_servers, service)), offset or (), reason)
+    kafka = client_connection(bootstrap_servers)
+    letters = select(asyncio.run(read_dead_letters(kafka, service)), offset or (), reason)
     corrections = _corrections(replace or [])
     with Progress(console=console) as progress:
         task = progress.add_task(f"replaying {len(letters)} dead letter(s)", total=len(letters))
@@ -93,7 +96,7 @@ def replay_letters(
         def advance(_: DeadLetter) -> None:
             progress.advance(task)
 
-        sent = asyncio.run(replay(bootstrap_servers, letters, corrections, advance))
+        sent = asyncio.run(replay(kafka, letters, corrections, advance))
     console.print(f"replayed {sent} message(s) to their original topics")
 
 

@@ -15,12 +15,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 Check = Callable[[], Awaitable[object]]
 
 READY_TIMEOUT = 0.8
 EVERY_ACCOUNT = "*"
+
+
+class NotReady(Exception):
+    """A dependency is not ready; the message says why in the words readiness shows."""
 
 
 class TokenRing:
@@ -109,8 +113,10 @@ class Liveness(BaseModel):
 class Readiness(BaseModel):
     service: str
     status: str
-    checks: dict[str, str]
-    """Each dependency: "ok", or what is wrong with it."""
+    checks: dict[str, str] = Field(description='Each dependency: "ok", or what is wrong with it.')
+    reasons: list[str] | None = Field(
+        default=None, description='Only when not ready: "<dependency>: <why>" for each one that is not.'
+    )
 
 
 async def _run_check(check: Check) -> str:
@@ -119,6 +125,8 @@ async def _run_check(check: Check) -> str:
         return "ok"
     except TimeoutError:
         return f"no answer within {READY_TIMEOUT}s"
+    except NotReady as error:
+        return str(error)
     except Exception as error:  # noqa: BLE001 - readiness reports any failure
         return f"{type(error).__name__}: {error}"[:300]
 
@@ -142,18 +150,19 @@ def health_app(service: str, checks: Mapping[str, Check], routers: Sequence[APIR
     @app.get(
         "/health/ready",
         response_model=Readiness,
-        responses={503: {"model": Readiness, "description": "A dependency does not answer; its check says why."}},
+        responses={503: {"model": Readiness, "description": "A dependency does not answer; its reason says why."}},
     )
     async def ready() -> JSONResponse:
-        """Whether the database and Kafka answer, within a second; 503 names what does not."""
+        """Whether the database and Kafka answer, within a second; 503 names what does not, and why.
+
+        The body's reasons say it in words, e.g. "kafka: authentication failed for user store (SCRAM-SHA-512)"."""
         results = await asyncio.gather(*(_run_check(check) for check in checks.values()))
-        is_ready = all(result == "ok" for result in results)
+        report = dict(zip(checks, results, strict=True))
+        reasons = [f"{name}: {result}" for name, result in report.items() if result != "ok"]
         body = Readiness(
-            service=service,
-            status="ready" if is_ready else "not ready",
-            checks=dict(zip(checks, results, strict=True)),
+            service=service, status="not ready" if reasons else "ready", checks=report, reasons=reasons or None
         )
-        return JSONResponse(body.model_dump(), status_code=200 if is_ready else 503)
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=503 if reasons else 200)
 
     @app.exception_handler(Refused)
     async def refused(_: Request, error: Refused) -> JSONResponse:

@@ -9,19 +9,24 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from tienda.messaging.connection import Kafka, connection_of
 from tienda.messaging.offsets import OffsetCommitter
 from tienda.messaging.processor import MessageProcessor
 from tienda.messaging.records import Record
 
 
-def create_broker(bootstrap_servers: str, service: str) -> KafkaBroker:
-    """A broker whose producer is idempotent with acks=all, and that never creates topics.
+def create_broker(kafka: Kafka, service: str) -> KafkaBroker:
+    """A broker whose producer is idempotent with acks=all, and that never creates topics; it
+    connects with the security of ``kafka`` (TLS, SASL), which its producer (the outbox relay's),
+    consumer and admin client share.
 
     No dependency injection (``apply_types=False``): the one subscriber takes the message
     whole, and FastStream would otherwise resolve its ``Context`` argument on a worker
     thread for every message (two thread switches each)."""
+    connection = connection_of(kafka)
     return KafkaBroker(
-        bootstrap_servers,
+        connection.servers,
+        security=connection.security(),
         client_id=f"tienda-{service}",
         enable_idempotence=True,
         acks="all",
@@ -69,7 +74,10 @@ def subscribe(
             last[partition] = max(last.get(partition, -1), record.offset)
         await committer.handled(consumer, last)
         highwater = getattr(consumer, "highwater", None)
+        assigned = consumer.assignment() if highwater else None
         for partition, offset in last.items():
+            if assigned is not None and partition not in assigned:
+                continue  # revoked by a rebalance meanwhile (aiokafka's highwater would raise): the new owner reports
             on_position(partition.topic, partition.partition, offset, highwater(partition) if highwater else None)
 
     if batch_size <= 1:

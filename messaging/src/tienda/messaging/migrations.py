@@ -4,15 +4,22 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import Connection, MetaData
+from sqlalchemy import Connection, MetaData, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tienda.messaging.relay_lease import advisory_key
 
 
 async def upgrade_to_head(engine: AsyncEngine, script_location: Path) -> None:
-    """Apply every migration of ``script_location`` that the database lacks."""
+    """Apply every migration of ``script_location`` that the database lacks.
+
+    On PostgreSQL, replicas starting together take turns (an advisory lock held until the
+    migration's transaction ends): the first migrates, the others then find nothing to do."""
     config = Config()
     config.set_main_option("script_location", str(script_location))
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(select(func.pg_advisory_xact_lock(advisory_key("tienda.migrations"))))
         await connection.run_sync(_upgrade, config)
 
 

@@ -19,6 +19,7 @@ from tienda.contracts.messages.operations import MessageOutcome, OperationsAlert
 from tienda.contracts.topics import PLATFORM_ACCOUNT, topic_for
 from tienda.messaging.codec import encode
 from tienda.messaging.counters import Counters
+from tienda.messaging.loop_lag import LAG_BUCKETS
 from tienda.messaging.periodic import every
 from tienda.messaging.processor import Observation
 from tienda.messaging.publisher import Publisher
@@ -45,6 +46,8 @@ class Monitoring:
         self.started_at = datetime.now(UTC)
         self.counters = counters
         self.backlog = 0
+        self.relay_leader: Callable[[], bool] = lambda: True
+        """Whether this instance relays its outbox now (see ``relay_lease``)."""
         self.lag: dict[tuple[str, int], int] = {}
         self._publisher = publisher
         self._dead_letter_alert_at = dead_letter_alert_at
@@ -61,6 +64,16 @@ class Monitoring:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._loop_lag = Histogram(
+            "tienda_event_loop_lag_seconds",
+            "How much later than asked the event loop woke the watchdog: the time it was held by other work.",
+            ["service"],
+            buckets=LAG_BUCKETS,
+            registry=self.registry,
+        ).labels(service)
+
+    def observe_loop_lag(self, seconds: float) -> None:
+        self._loop_lag.observe(seconds)
 
     async def observe(self, observation: Observation) -> None:
         """Count it, time it, and put its outcome on the outcomes topic (without waiting for the broker)."""
@@ -100,6 +113,7 @@ class Monitoring:
             started_at=self.started_at,
             counters=self.counters.snapshot(),
             outbox_backlog=self.backlog,
+            relay_leader=self.relay_leader(),
         )
         await self._publish(beat, PLATFORM_ACCOUNT, wait=True)
         await self._alert_on_dead_letters()
@@ -174,6 +188,13 @@ class _CoreCollector(Collector):
         backlog = GaugeMetricFamily("tienda_outbox_backlog", "Outbox messages not yet published.", labels=["service"])
         backlog.add_metric([service], self._monitoring.backlog)
         yield backlog
+        leader = GaugeMetricFamily(
+            "tienda_outbox_relay_leader",
+            "1 while this instance relays the outbox (holds the relay lease), 0 while another replica does.",
+            labels=["service"],
+        )
+        leader.add_metric([service], 1 if self._monitoring.relay_leader() else 0)
+        yield leader
         lag = GaugeMetricFamily(
             "tienda_consumer_lag", "Records behind the end of each partition.", labels=["service", "topic", "partition"]
         )

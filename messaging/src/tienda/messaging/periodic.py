@@ -8,12 +8,20 @@ from collections.abc import Awaitable, Callable
 log = logging.getLogger(__name__)
 
 
-async def every(seconds: float, step: Callable[[], Awaitable[object]], what: str) -> None:
-    """Run ``step`` now and then every ``seconds`` until cancelled. A failing step is logged
-    (the database or the broker may be away) and tried again at the next round."""
+def always() -> bool:
+    return True
+
+
+async def every(
+    seconds: float, step: Callable[[], Awaitable[object]], what: str, when: Callable[[], bool] = always
+) -> None:
+    """Run ``step`` now and then every ``seconds`` until cancelled, in the rounds where ``when()``
+    holds (a worker's scheduled jobs run on one replica: the one that relays the outbox). A
+    failing step is logged (the database or the broker may be away) and tried again next round."""
     while True:
         try:
-            await step()
+            if when():
+                await step()
         except Exception:
             log.exception("%s failed; trying again in %.0fs", what, seconds)
         await asyncio.sleep(seconds)

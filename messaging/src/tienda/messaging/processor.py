@@ -4,7 +4,7 @@ transaction, retry what is transient, dead-letter what is permanent."""
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +24,20 @@ from tienda.messaging.unit_of_work import Delivery, UnitOfWork
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope[Any], UnitOfWork], Awaitable[None]]
+"""Handles one message in the unit of work's transaction."""
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A handler that takes a run of consecutive messages of its type at once, in their order,
+    in one transaction: it reads what the run needs in a few queries and writes each table once.
+    Its effects must equal handling them one by one; a refusal is marked per message with
+    ``uow.mark_rejected(envelope)``. The one-by-one path (retries) calls it with one message."""
+
+    handle: Callable[[Sequence[Envelope[Any]], UnitOfWork], Awaitable[None]]
+
+
+Handling = Handler | Batched
 
 DEFAULT_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 
@@ -57,7 +71,7 @@ class MessageProcessor:
 
     def __init__(
         self,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Handling],
         unit_of_work: Callable[[], UnitOfWork],
         dead_letters: DeadLetters,
         counters: Counters,
@@ -91,7 +105,6 @@ class MessageProcessor:
                 header = decode_header(record.value, record.key)
                 if header.type not in self._handlers:
                     outcomes[index] = self._ignored()
-                    await self._observe(Observation(record, header, Outcome.IGNORED, time.perf_counter() - started))
                     continue
                 envelope = typed(header)
             except PermanentFailure:
@@ -128,18 +141,37 @@ class MessageProcessor:
         outcomes: dict[int, Outcome] = {}
         async with self._unit_of_work() as uow:
             seen = await uow.processed_among(envelope.event_id for _, _, envelope in batch)
+            fresh: list[tuple[int, Record, Envelope[Any]]] = []
             for index, record, envelope in batch:
                 event_id = str(envelope.event_id)
                 if event_id in seen:
                     outcomes[index] = Outcome.DEDUPLICATED
                     continue
                 seen.add(event_id)  # a second copy later in this batch is a duplicate
-                uow.rejected = False
-                with processing(uow.service, envelope, record):
-                    await self._handlers[envelope.type](envelope, uow)
-                await uow.mark_processed(envelope, Delivery(record.topic, record.partition, record.offset))
-                outcomes[index] = Outcome.REJECTED if uow.rejected else Outcome.PROCESSED
+                fresh.append((index, record, envelope))
+            for run in _runs(fresh, self._handlers):
+                await asyncio.sleep(0)  # SQLite runs inline: let the loop breathe between steps
+                outcomes |= await self._handle_run(run, uow)
             await uow.commit()
+        return outcomes
+
+    async def _handle_run(self, run: list[tuple[int, Record, Envelope[Any]]], uow: UnitOfWork) -> dict[int, Outcome]:
+        """One message with its handler, or a run of one type with its batched handler."""
+        handler = self._handlers[run[0][2].type]
+        uow.rejected = False
+        if isinstance(handler, Batched):
+            _, first, envelope = run[0]
+            with processing(uow.service, envelope, first, len(run)):
+                await handler.handle([envelope for _, _, envelope in run], uow)
+            uow.rejected = False  # a batched handler names each message it refuses
+        else:
+            [(_, first, envelope)] = run
+            with processing(uow.service, envelope, first):
+                await handler(envelope, uow)
+        outcomes = {}
+        for index, record, envelope in run:
+            await uow.mark_processed(envelope, Delivery(record.topic, record.partition, record.offset))
+            outcomes[index] = Outcome.REJECTED if uow.was_rejected(envelope) else Outcome.PROCESSED
         return outcomes
 
     async def _process(self, record: Record, started: float) -> Outcome:
@@ -148,11 +180,10 @@ class MessageProcessor:
         for attempt in range(1, len(self._retry.delays) + 2):
             try:
                 envelope = header = decode_header(record.value, record.key)
-                if header.type in self._handlers:
-                    envelope = typed(header)
-                    outcome = await self._attempt(record, envelope)
-                else:
-                    outcome = self._ignored()
+                if header.type not in self._handlers:
+                    return self._ignored()
+                envelope = typed(header)
+                outcome = await self._attempt(record, envelope)
                 await self._observe(Observation(record, envelope, outcome, time.perf_counter() - started))
                 return outcome
             except Exception as error:  # noqa: BLE001 - every failure is classified below
@@ -169,26 +200,24 @@ class MessageProcessor:
         raise AssertionError("unreachable: the last attempt either returns or gives up")
 
     def _ignored(self) -> Outcome:
-        """A type this service does not handle: counted and observed, its payload never validated."""
+        """A type this service does not handle: counted (``tienda_messages_ignored_total``), its payload
+        never validated, and no outcome record (most of what a service reads is not for it)."""
         self._counters.ignored += 1
         return Outcome.IGNORED
 
     async def _attempt(self, record: Record, envelope: Envelope[Any]) -> Outcome:
-        handler = self._handlers[envelope.type]
         async with self._unit_of_work() as uow:
             if await uow.already_processed(envelope.event_id):
                 return self._deduplicated(record, envelope)
-            with processing(uow.service, envelope, record):
-                await handler(envelope, uow)
+            await self._handle_run([(0, record, envelope)], uow)
             try:
-                await uow.mark_processed(envelope, Delivery(record.topic, record.partition, record.offset))
                 await uow.commit()
             except IntegrityError:
                 if await self._processed_elsewhere(envelope):
                     return self._deduplicated(record, envelope)
                 raise
         self._counters.processed += 1
-        if uow.rejected:
+        if uow.was_rejected(envelope):
             self._counters.rejected += 1
             return Outcome.REJECTED
         return Outcome.PROCESSED
@@ -217,3 +246,21 @@ class MessageProcessor:
         await self._dead_letters.send(record, failure)
         self._counters.dead_lettered += 1
         return Outcome.DEAD_LETTERED
+
+
+def _runs(
+    batch: list[tuple[int, Record, Envelope[Any]]], handlers: Mapping[str, Handling]
+) -> Iterator[list[tuple[int, Record, Envelope[Any]]]]:
+    """The batch in order: each message alone, but consecutive messages of a type with a batched
+    handler together."""
+    run: list[tuple[int, Record, Envelope[Any]]] = []
+    for item in batch:
+        message_type = item[2].type
+        if run and run[0][2].type == message_type and isinstance(handlers[message_type], Batched):
+            run.append(item)
+            continue
+        if run:
+            yield run
+        run = [item]
+    if run:
+        yield run

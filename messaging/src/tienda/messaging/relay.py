@@ -10,11 +10,19 @@ The consumer of the same worker does not outrun the relay: before each batch it 
 (``keep_up``) while more than a limit of committed rows wait to be published. Without
 that, a busy consumer starves the relay of the event loop and the outbox grows without
 bound (bench/pipeline.py: 23,400 rows behind, 13 s from commit to Kafka, before this).
+
+Replicas of a service on one PostgreSQL database share one outbox: only the holder of
+its relay lease (``relay_lease``) relays it; the others stand by, and tell the holder
+when they commit rows (``nudge``) so that it looks at once. A standby's consumer sees no
+progress of its own relay, so while it stands by the relay recounts the shared backlog
+from the database every lease poll and reports that as progress: its ``keep_up``
+follows the holder's work instead of waiting for a relay that does not run.
 """
 
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, func, select, update
@@ -23,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tienda.messaging.counters import Counters
 from tienda.messaging.database import READ_ONLY, UNFLUSHED
 from tienda.messaging.publisher import Publisher
+from tienda.messaging.relay_lease import RelayLease, SoleRelay
 from tienda.messaging.tables import MessagingTables
 
 log = logging.getLogger(__name__)
@@ -40,6 +49,7 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_poll: float = 1.0,
         max_backoff: float = 5.0,
+        lease: RelayLease | None = None,
     ) -> None:
         self._reader = engine.execution_options(**{READ_ONLY: True})
         self._marker = engine.execution_options(**{UNFLUSHED: True})
@@ -62,6 +72,8 @@ class OutboxRelay:
         self._idle_poll = idle_poll
         self._max_backoff = max_backoff
         self._wake = asyncio.Event()
+        self._lease = lease or SoleRelay()
+        self._lease.on_nudge(self._wake.set)
         self._progress = asyncio.Event()
         self.pending = 0
         """Rows committed by this process and not yet published (an estimate the relay corrects)."""
@@ -88,29 +100,58 @@ class OutboxRelay:
                     log.warning("outbox backlog unknown while waiting for the relay: %s", error)
                     return
 
+    @property
+    def leader(self) -> bool:
+        """Whether this instance relays the outbox now (holds its relay lease)."""
+        return self._lease.held
+
     async def run(self) -> None:
-        """Relay until cancelled."""
+        """Relay while this instance holds the lease, stand by while another does; until
+        cancelled, then give the lease back."""
         backoff = 0.1
-        while True:
-            try:
-                sent = await self.relay_batch()
-                self.pending = max(self.pending - sent, 0) if sent == self._batch_size else 0
-                self._progress.set()
-                backoff = 0.1
-            except Exception as error:  # noqa: BLE001 - broker or database away: wait and retry
-                self._counters.publish_failures += 1
-                log.warning("outbox relay paused %.1fs: %s", backoff, error)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
-                continue
-            if sent < self._batch_size:
-                await self._wait_for_work()
+        try:
+            while True:
+                try:
+                    if not await self._lease.hold():
+                        await self._stand_by()
+                        continue
+                    sent = await self.relay_batch()
+                    self.pending = max(self.pending - sent, 0) if sent == self._batch_size else 0
+                    self._progress.set()
+                    backoff = 0.1
+                except Exception as error:  # noqa: BLE001 - broker or database away: wait and retry
+                    self._counters.publish_failures += 1
+                    log.warning("outbox relay paused %.1fs: %s", backoff, error)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self._max_backoff)
+                    continue
+                if sent < self._batch_size:
+                    await self._wait_for_work()
+        finally:
+            await self._lease.release()
+
+    async def _stand_by(self) -> None:
+        """Another instance relays: correct what this one's consumer waits for and, until the
+        next try at the lease, point the holder at the rows this one commits."""
+        if self.pending:
+            self.pending = await self.backlog()
+            self._progress.set()
+        next_try = time.monotonic() + self._lease.poll
+        while (left := next_try - time.monotonic()) > 0:
+            if await self._woken_within(left):
+                await self._lease.nudge()
 
     async def _wait_for_work(self) -> None:
+        await self._woken_within(self._idle_poll)
+
+    async def _woken_within(self, seconds: float) -> bool:
+        """Whether rows were committed (``wake``) within ``seconds``."""
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._idle_poll):
+            async with asyncio.timeout(seconds):
                 await self._wake.wait()
+        woken = self._wake.is_set()
         self._wake.clear()
+        return woken
 
     async def relay_batch(self) -> int:
         """Publish the oldest unsent rows and mark them sent; how many were sent."""

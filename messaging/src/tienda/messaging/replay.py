@@ -12,6 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tienda.contracts.topics import dead_letter_topic
+from tienda.messaging.connection import Kafka, connection_of
 from tienda.messaging.dead_letters import HEADER_PREFIX
 
 REPLAYED_FROM = HEADER_PREFIX + "replayed-from"
@@ -58,11 +59,11 @@ class ReasonCount:
     oldest: datetime
 
 
-async def read_dead_letters(bootstrap_servers: str, service: str) -> list[DeadLetter]:
+async def read_dead_letters(kafka: Kafka, service: str) -> list[DeadLetter]:
     """Every dead letter of a service on its topic now, oldest first."""
     topic = dead_letter_topic(service)
     partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(enable_auto_commit=False, group_id=None, **connection_of(kafka).client_options())
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -119,13 +120,13 @@ def select(letters: Iterable[DeadLetter], offsets: Iterable[int] = (), reason: s
 
 
 async def replay(
-    bootstrap_servers: str,
+    kafka: Kafka,
     letters: Iterable[DeadLetter],
     corrections: Mapping[int, bytes] | None = None,
     on_sent: Callable[[DeadLetter], None] = lambda letter: None,
 ) -> int:
     """Publish each letter (or its correction, by offset) to its original topic; how many were sent."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(acks="all", enable_idempotence=True, **connection_of(kafka).client_options())
     await producer.start()
     sent = 0
     try:

@@ -3,20 +3,85 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tienda.messaging.connection import KafkaConnection, SaslMechanism, SecurityProtocol
 
 DATA_DIR = Path(".data")
 
 
-class WorkerSettings(BaseSettings):
-    """What a worker needs to run. Subclasses set the prefix and the defaults of their service."""
+class KafkaSettings(BaseSettings):
+    """How to reach Kafka and what a topic created by Tienda must look like. Workers read these
+    with their prefix (``TIENDA_STORE_KAFKA_...``); the operator tools without one (``KAFKA_...``)."""
 
     model_config = SettingsConfigDict(extra="ignore")
 
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", description="Kafka brokers, comma-separated host:port."
     )
+    kafka_security_protocol: SecurityProtocol = Field(
+        default=SecurityProtocol.PLAINTEXT, description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    kafka_sasl_mechanism: SaslMechanism = Field(
+        default=SaslMechanism.SCRAM_SHA_512, description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL protocols)."
+    )
+    kafka_sasl_username: str = Field(default="", description="The SASL user: the principal ACLs name.")
+    kafka_sasl_password: SecretStr = Field(
+        default=SecretStr(""), description="The SASL password; never logged, never shown."
+    )
+    kafka_ssl_ca_file: Path | None = Field(
+        default=None, description="PEM file of the CA that signed the brokers' certificates; unset: the system's."
+    )
+    kafka_ssl_cert_file: Path | None = Field(default=None, description="PEM client certificate (mutual TLS).")
+    kafka_ssl_key_file: Path | None = Field(default=None, description="PEM private key of the client certificate.")
+    kafka_ssl_key_password: SecretStr | None = Field(default=None, description="Password of an encrypted key.")
+    kafka_ssl_check_hostname: bool = Field(
+        default=True, description="Check that a broker's certificate names the host connected to."
+    )
+    kafka_replication_factor: int = Field(
+        default=-1,
+        ge=-1,
+        description="Replication factor of the topics Tienda creates; -1: the cluster's default.replication.factor.",
+    )
+    kafka_min_insync_replicas: int | None = Field(
+        default=None, ge=1, description="min.insync.replicas of the topics Tienda creates; unset: the cluster's."
+    )
+
+    def kafka(self) -> KafkaConnection:
+        """The connection these settings describe (refused with the setting named when incomplete)."""
+        return KafkaConnection(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+            ssl_ca_file=self.kafka_ssl_ca_file,
+            ssl_cert_file=self.kafka_ssl_cert_file,
+            ssl_key_file=self.kafka_ssl_key_file,
+            ssl_key_password=self.kafka_ssl_key_password,
+            ssl_check_hostname=self.kafka_ssl_check_hostname,
+        )
+
+
+class ClientSettings(KafkaSettings):
+    """The operator tools, benchmarks and scripts: ``KAFKA_BOOTSTRAP_SERVERS``, ``KAFKA_SECURITY_PROTOCOL``..."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+
+def client_connection(bootstrap_servers: str | None = None) -> KafkaConnection:
+    """The operator tools' connection: the ``KAFKA_*`` variables, with the servers given on the
+    command line instead of ``KAFKA_BOOTSTRAP_SERVERS`` when there are some."""
+    overrides = {"kafka_bootstrap_servers": bootstrap_servers} if bootstrap_servers else {}
+    return ClientSettings(**overrides).kafka()  # type: ignore[arg-type]
+
+
+class WorkerSettings(KafkaSettings):
+    """What a worker needs to run. Subclasses set the prefix and the defaults of their service."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
     database_url: str = Field(default="", description="SQLAlchemy async URL; empty means a SQLite file in data_dir.")
     data_dir: Path = Field(default=DATA_DIR, description="Where the default SQLite file lives.")
     http_host: str = Field(default="127.0.0.1", description="Address of health and read endpoints.")
@@ -31,6 +96,17 @@ class WorkerSettings(BaseSettings):
         description="Seconds before each retry of a transient failure; then the dead-letter topic.",
     )
     relay_batch_size: int = Field(default=500, ge=1)
+    relay_lease: bool = Field(
+        default=True,
+        description="On PostgreSQL, one replica at a time relays the outbox (it holds the relay lease, an "
+        "advisory lock); false: every replica relays it, and each row reaches Kafka once per replica.",
+    )
+    relay_lease_poll: float = Field(
+        default=0.5,
+        gt=0,
+        description="Seconds between a standby replica's tries at the relay lease (how soon it takes over) "
+        "and between the holder's checks that it still holds it.",
+    )
     consume_batch_size: int = Field(
         default=100, ge=1, description="Records handled in one transaction at most; 1: one transaction per message."
     )

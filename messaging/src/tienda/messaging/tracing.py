@@ -3,8 +3,10 @@
 Each handled message gets a consumer span whose parent is the span that produced the
 message (the envelope's ``trace_parent``); a message from outside Tienda, with no
 ``trace_parent``, starts a trace whose id is its correlation id. Messages emitted by a
-handler carry the handler's span as their ``trace_parent``. Spans are exported over
-OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set.
+handler carry the handler's span as their ``trace_parent``. Spans are recorded and exported
+over OTLP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; without it the API's no-op tracer
+still carries the incoming trace context to the messages emitted (same trace, no cost of
+recording spans nobody collects).
 """
 
 import contextvars
@@ -27,16 +29,16 @@ log_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.Context
 
 
 def configure_tracing(service: str) -> None:
-    """Install an SDK tracer provider for the service; export over OTLP when configured."""
+    """Install an SDK tracer provider exporting over OTLP, when an endpoint is configured."""
+    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
     from opentelemetry.sdk.resources import Resource  # noqa: PLC0415 - the SDK only where a worker runs
     from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
     from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
 
     provider = TracerProvider(resource=Resource.create({"service.name": f"tienda-{service}"}))
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
-
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
 
 
@@ -55,8 +57,9 @@ def parent_of(envelope: EnvelopeHeader) -> context.Context:
 
 
 @contextmanager
-def processing(service: str, envelope: EnvelopeHeader, record: Record) -> Iterator[Span]:
-    """The span of one message's handling, and its ids on every log line meanwhile."""
+def processing(service: str, envelope: EnvelopeHeader, record: Record, messages: int = 1) -> Iterator[Span]:
+    """The span of one message's handling (or of a run of ``messages`` handled together, named by
+    its first), and its ids on every log line meanwhile."""
     attributes: dict[str, Any] = {
         "messaging.system": "kafka",
         "messaging.destination.name": record.topic,
@@ -66,6 +69,8 @@ def processing(service: str, envelope: EnvelopeHeader, record: Record) -> Iterat
         "tienda.account_id": envelope.account_id,
         "tienda.correlation_id": str(envelope.correlation_id),
     }
+    if messages > 1:
+        attributes["messaging.batch.message_count"] = messages
     tracer = trace.get_tracer("tienda.messaging")
     token = log_context.set(
         {

@@ -57,6 +57,7 @@ class UnitOfWork:
         self._known: set[str] = set()
         self._before_commit: dict[Hashable, Callable[[], Awaitable[None]]] = {}
         self.rejected = False
+        self._rejected_ids: set[str] = set()
 
     @property
     def session(self) -> AsyncSession:
@@ -70,6 +71,7 @@ class UnitOfWork:
         await self._session.begin()
         self._inbox_rows, self._outbox_rows, self._known = [], [], set()
         self._before_commit = {}
+        self._rejected_ids = set()
         return self
 
     async def __aexit__(
@@ -79,9 +81,16 @@ class UnitOfWork:
         await self.session.close()
         self._session = None
 
-    def mark_rejected(self) -> None:
-        """The handler refused the request on a business rule (and emitted the refusal)."""
-        self.rejected = True
+    def mark_rejected(self, envelope: EnvelopeHeader | None = None) -> None:
+        """The handler refused the request on a business rule (and emitted the refusal). A batched
+        handler names the message; a one-message handler need not."""
+        if envelope is None:
+            self.rejected = True
+        else:
+            self._rejected_ids.add(str(envelope.event_id))
+
+    def was_rejected(self, envelope: EnvelopeHeader) -> bool:
+        return self.rejected or str(envelope.event_id) in self._rejected_ids
 
     def before_commit(self, key: Hashable, action: Callable[[], Awaitable[None]]) -> None:
         """Run ``action`` when this transaction commits, once per ``key``: a later action with the

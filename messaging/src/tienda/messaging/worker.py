@@ -16,22 +16,26 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tienda.contracts.asyncapi import document as asyncapi_document
+from tienda.contracts.topics import Topic, topics_consumed_by, topics_produced_by
 from tienda.messaging.clock import Clock, system_clock
 from tienda.messaging.consumer import Consumer
 from tienda.messaging.counters import Counters
 from tienda.messaging.database import READ_ONLY, create_engine, session_factory
 from tienda.messaging.dead_letters import DeadLetters
-from tienda.messaging.http import Check, TokenRing, health_app
+from tienda.messaging.diagnosis import diagnose
+from tienda.messaging.http import Check, NotReady, TokenRing, health_app
 from tienda.messaging.kafka import create_broker, subscribe
 from tienda.messaging.logs import configure_logging
+from tienda.messaging.loop_lag import LoopWatchdog
 from tienda.messaging.metrics import metrics_router
 from tienda.messaging.migrations import upgrade_to_head
 from tienda.messaging.monitoring import Monitoring
 from tienda.messaging.offsets import OffsetCommitter
 from tienda.messaging.processor import MessageProcessor, RetryPolicy
-from tienda.messaging.provisioning import ensure_topics
+from tienda.messaging.provisioning import ProvisioningError, TopicLayout, provision
 from tienda.messaging.publisher import KafkaPublisher
 from tienda.messaging.relay import OutboxRelay
+from tienda.messaging.relay_lease import claim_sqlite_file, relay_lease
 from tienda.messaging.settings import WorkerSettings
 from tienda.messaging.tables import MessagingTables
 from tienda.messaging.tracing import configure_tracing
@@ -55,9 +59,14 @@ class Runtime:
     tables: MessagingTables
     broker: KafkaBroker
     clock: Clock = system_clock
+    leads: Callable[[], bool] = field(default=lambda: True)
+    """Whether this replica runs the service's scheduled jobs: the one holding the relay lease
+    (every replica on SQLite, which takes one worker, or without the lease)."""
     counters: Counters = field(default_factory=Counters)
     monitoring: Monitoring = field(init=False)
     backlog: Callable[[], Awaitable[int]] = field(default=_no_backlog)
+    kafka_problem: str | None = "connecting"
+    """Why the worker is not connected to Kafka yet (None once it is): what readiness says."""
     unit_of_work: Callable[[], UnitOfWork] = field(init=False)
     readers: async_sessionmaker[AsyncSession] = field(init=False)
 
@@ -99,10 +108,13 @@ async def run_worker(
     definition: ServiceDefinition, settings: WorkerSettings, stop: asyncio.Event | None = None
 ) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set), then stop in order and return."""
+    database_url = settings.database_url_for(definition.name)
+    sqlite_claim = claim_sqlite_file(database_url, definition.name)  # before anything else: a second one stops here
     configure_logging(definition.name, settings.log_level, settings.log_json)
     configure_tracing(definition.name)
     stop = stop or _stop_on_signals()
-    engine = create_engine(settings.database_url_for(definition.name))
+    kafka = settings.kafka()
+    engine = create_engine(database_url)
     await upgrade_to_head(engine, definition.migrations)
     runtime = Runtime(
         definition.name,
@@ -110,7 +122,7 @@ async def run_worker(
         engine,
         session_factory(engine),
         definition.tables,
-        create_broker(settings.kafka_bootstrap_servers, definition.name),
+        create_broker(kafka, definition.name),
         definition.clock,
     )
     relay = OutboxRelay(
@@ -119,28 +131,34 @@ async def run_worker(
         KafkaPublisher(runtime.broker),
         runtime.counters,
         batch_size=settings.relay_batch_size,
+        lease=relay_lease(engine, definition.name, enabled=settings.relay_lease, poll=settings.relay_lease_poll),
     )
+    runtime.monitoring.relay_leader = runtime.leads = lambda: relay.leader
     offsets = _wire_consumer(definition, runtime, relay)
     runtime.backlog = relay.backlog
-    await _start_broker(runtime, stop)
-    relay_task = asyncio.create_task(relay.run(), name=f"{definition.name}-outbox-relay")
-    tasks = [asyncio.create_task(task(runtime), name=f"{definition.name}-background") for task in definition.background]
-    heartbeats = runtime.monitoring.run_heartbeats(relay.backlog, settings.heartbeat_seconds)
-    tasks.append(asyncio.create_task(heartbeats, name=f"{definition.name}-heartbeat"))
     server = _QuietServer(
         uvicorn.Config(
             _app(definition, runtime), host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off"
         )
     )
+    # Readiness answers while Kafka is awaited, saying why the worker is not ready yet.
     server_task = asyncio.create_task(server.serve(), name=f"{definition.name}-http")
-    log.info(
-        "%s ready: kafka %s, database %s, http://%s:%d",
-        definition.name,
-        settings.kafka_bootstrap_servers,
-        engine.url.render_as_string(hide_password=True),
-        settings.http_host,
-        settings.http_port,
-    )
+    await _start_broker(runtime, stop)
+    relay_task = asyncio.create_task(relay.run(), name=f"{definition.name}-outbox-relay")
+    tasks = [asyncio.create_task(task(runtime), name=f"{definition.name}-background") for task in definition.background]
+    heartbeats = runtime.monitoring.run_heartbeats(relay.backlog, settings.heartbeat_seconds)
+    tasks.append(asyncio.create_task(heartbeats, name=f"{definition.name}-heartbeat"))
+    watchdog = LoopWatchdog(runtime.monitoring.observe_loop_lag)
+    tasks.append(asyncio.create_task(watchdog.run(), name=f"{definition.name}-loop-watchdog"))
+    if runtime.kafka_problem is None:
+        log.info(
+            "%s ready: kafka %s, database %s, http://%s:%d",
+            definition.name,
+            kafka.describe(),
+            engine.url.render_as_string(hide_password=True),
+            settings.http_host,
+            settings.http_port,
+        )
     await stop.wait()
     log.info("%s stopping", definition.name)
     await offsets.close()
@@ -150,6 +168,8 @@ async def run_worker(
     server.should_exit = True
     await asyncio.gather(relay_task, server_task, *tasks, return_exceptions=True)
     await engine.dispose()
+    if sqlite_claim:
+        sqlite_claim.close()
     log.info("%s stopped", definition.name)
 
 
@@ -181,23 +201,39 @@ def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: Outbo
     )
 
 
+def service_topics(service: str) -> list[Topic]:
+    """The topics a service reads or writes: what it checks (and creates when allowed) at start."""
+    topics = {topic.name: topic for topic in (*topics_consumed_by(service), *topics_produced_by(service))}
+    return list(topics.values())
+
+
 async def _start_broker(runtime: Runtime, stop: asyncio.Event) -> None:
-    """Provision topics and connect, waiting for Kafka as long as it takes (or until stopped)."""
+    """Check (and create when missing and allowed) the service's topics and connect, waiting for
+    Kafka as long as it takes (or until stopped). Nothing is consumed before that succeeds; each
+    failure is named in the log and in readiness: a wrong password, an untrusted certificate..."""
+    settings = runtime.settings
+    kafka = settings.kafka()
+    layout = TopicLayout(settings.kafka_replication_factor, settings.kafka_min_insync_replicas)
     delay = 0.5
     while not stop.is_set():
         try:
-            await ensure_topics(runtime.settings.kafka_bootstrap_servers)
+            await provision(kafka, service_topics(runtime.service), layout)
             await runtime.broker.start()
+            runtime.kafka_problem = None
             return
-        except Exception as error:  # noqa: BLE001 - Kafka not there yet
-            log.warning(
-                "kafka at %s not reachable (%s); retrying in %.1fs",
-                runtime.settings.kafka_bootstrap_servers,
-                error,
-                delay,
-            )
-            await asyncio.sleep(delay)
+        except Exception as error:  # noqa: BLE001 - Kafka not there yet, or refusing us: say why, retry
+            with contextlib.suppress(Exception):
+                await runtime.broker.stop()  # what the failed start opened
+            runtime.kafka_problem = await diagnose(kafka) or _reason(error)
+            log.warning("kafka %s: %s; retrying in %.1fs", kafka.describe(), runtime.kafka_problem, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
             delay = min(delay * 2, 5.0)
+
+
+def _reason(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    return text if isinstance(error, ProvisioningError) else f"{type(error).__name__}: {text}"
 
 
 def _app(definition: ServiceDefinition, runtime: Runtime) -> FastAPI:
@@ -206,8 +242,10 @@ def _app(definition: ServiceDefinition, runtime: Runtime) -> FastAPI:
             await connection.execute(text("SELECT 1"))
 
     async def kafka() -> None:
+        if runtime.kafka_problem is not None:
+            raise NotReady(runtime.kafka_problem)
         if not await runtime.broker.ping(timeout=0.5):
-            raise ConnectionError(f"no answer from {runtime.settings.kafka_bootstrap_servers}")
+            raise NotReady(f"no answer from {runtime.settings.kafka_bootstrap_servers}")
 
     tokens = TokenRing(runtime.settings.api_tokens)
     return http_app(definition, runtime, tokens, {"database": database, "kafka": kafka})

@@ -4,6 +4,12 @@ tail TOPIC            follow a topic, pretty-printed, filtered by account or typ
 account ID            one account as the store, billing and the advisor see it
 publish TYPE          publish a sample (or your file) of any contract type
 dead-letters ...      list and replay dead letters
+topics check|apply    compare the cluster's topics with the registry; create the missing ones
+acls show|apply       the ACLs the registry implies; create them on the cluster
+
+Kafka connection: KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and
+KAFKA_SSL_* (see README), or ``--kafka-env FILE`` of such lines (the devkit cluster writes
+one per principal in ``<data>/clients/``).
 """
 
 import asyncio
@@ -21,14 +27,39 @@ from rich.json import JSON
 from rich.panel import Panel
 
 from tienda.messaging import dead_letter_cli
+from tienda.messaging.settings import client_connection
+from tienda.ops import topics_cli
 from tienda.ops.kafka_tools import publish_sample, tail_topic
 
 app = typer.Typer(help="An operator's view of Tienda: what flows, what failed and why.", no_args_is_help=True)
 app.add_typer(dead_letter_cli.app, name="dead-letters")
+app.add_typer(topics_cli.topics, name="topics")
+app.add_typer(topics_cli.acls, name="acls")
 console = Console()
 
-Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka brokers")]
-BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+Bootstrap = Annotated[
+    str | None, typer.Option(help="Kafka brokers; default KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:9092")
+]
+
+
+@app.callback()
+def connect(
+    kafka_env: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="TIENDA_OPS_KAFKA_ENV",
+            help="a file of KAFKA_*=... lines (connection and credentials), e.g. .data/cluster/clients/operators.env",
+        ),
+    ] = None,
+) -> None:
+    """Read the Kafka connection from ``--kafka-env`` before any command runs."""
+    if kafka_env is not None:
+        for line in kafka_env.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and name.strip().startswith("KAFKA_"):
+                os.environ[name.strip()] = value.strip()
+
+
 SERVICE_URLS = {
     "store": ("http://127.0.0.1:8081", ["plan"]),
     "billing": ("http://127.0.0.1:8082", ["payments", "pending-orders", "invoices", "balance", "charges"]),
@@ -43,7 +74,7 @@ def tail(
     message_type: Annotated[str | None, typer.Option("--type", help="only this message type")] = None,
     from_beginning: Annotated[bool, typer.Option(help="start at the oldest message")] = False,
     exit_at_end: Annotated[bool, typer.Option(help="stop when caught up instead of following")] = False,
-    bootstrap_servers: Bootstrap = BOOTSTRAP,
+    bootstrap_servers: Bootstrap = None,
 ) -> None:
     """Follow a topic; each message on one line: time, key, type, payload."""
 
@@ -57,7 +88,11 @@ def tail(
         )
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(tail_topic(bootstrap_servers, topic, show, account, message_type, from_beginning, exit_at_end))
+        asyncio.run(
+            tail_topic(
+                client_connection(bootstrap_servers), topic, show, account, message_type, from_beginning, exit_at_end
+            )
+        )
 
 
 @app.command()
@@ -116,11 +151,13 @@ def publish(
     message_type: Annotated[str, typer.Argument(help="a contract type, e.g. ActivationRequested")],
     account_id: Annotated[str, typer.Option("--account", help="the account (also the Kafka key)")] = "acc-demo",
     file: Annotated[Path | None, typer.Option(help="a payload or a whole envelope, JSON")] = None,
-    bootstrap_servers: Bootstrap = BOOTSTRAP,
+    bootstrap_servers: Bootstrap = None,
 ) -> None:
     """Publish a sample event of any contract type (examples/messages/TYPE.json) or your own file."""
     try:
-        topic, envelope = asyncio.run(publish_sample(bootstrap_servers, message_type, account_id, file))
+        topic, envelope = asyncio.run(
+            publish_sample(client_connection(bootstrap_servers), message_type, account_id, file)
+        )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     console.print(f"published {message_type} {envelope.event_id} for {account_id} on {topic}")

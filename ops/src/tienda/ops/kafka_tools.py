@@ -12,6 +12,7 @@ from tienda.contracts.envelope import Envelope, new_envelope
 from tienda.contracts.registry import UnknownMessageType, payload_class
 from tienda.contracts.topics import TOPICS, topic_named
 from tienda.messaging.codec import describe, encode
+from tienda.messaging.connection import Kafka, connection_of
 
 SAMPLES_DIR = Path(__file__).resolve().parents[4] / "examples" / "messages"
 
@@ -19,7 +20,7 @@ Show = Callable[[str | None, dict[str, Any] | None, bytes], None]
 
 
 async def tail_topic(
-    bootstrap_servers: str,
+    kafka: Kafka,
     topic: str,
     show: Show,
     account: str | None = None,
@@ -28,7 +29,7 @@ async def tail_topic(
     exit_at_end: bool = False,
 ) -> int:
     """Show each message of ``topic`` that matches; how many were shown."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(group_id=None, enable_auto_commit=False, **connection_of(kafka).client_options())
     await consumer.start()
     shown = 0
     try:
@@ -96,12 +97,12 @@ def sample_envelope(message_type: str, account_id: str, file: Path | None = None
 
 
 async def publish_sample(
-    bootstrap_servers: str, message_type: str, account_id: str, file: Path | None = None
+    kafka: Kafka, message_type: str, account_id: str, file: Path | None = None
 ) -> tuple[str, Envelope[Any]]:
     """Publish a sample of ``message_type`` on the first topic that carries it."""
     envelope = sample_envelope(message_type, account_id, file)
     topic = next(t.name for t in TOPICS if message_type in t.messages)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(acks="all", enable_idempotence=True, **connection_of(kafka).client_options())
     await producer.start()
     try:
         await producer.send_and_wait(topic, encode(envelope), key=account_id.encode())

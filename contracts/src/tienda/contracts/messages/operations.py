@@ -62,6 +62,11 @@ class WorkerHeartbeat(EventPayload):
     started_at: AwareDatetime
     counters: dict[str, int]
     outbox_backlog: int = Field(ge=0)
+    relay_leader: bool = Field(
+        default=True,
+        description="Whether this instance relays its service's outbox now; false for a replica that stands "
+        "by while another holds the relay lease (several replicas on one PostgreSQL database).",
+    )
 
 
 MESSAGES = (OperationsAlert, MessageOutcome, WorkerHeartbeat)

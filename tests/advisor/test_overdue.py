@@ -74,7 +74,7 @@ async def test_the_worker_checks_for_overdue_requests_with_its_clock_and_interva
     worker = definition(settings(overdue_check_seconds=0.01), clock=clock)
     advisor = await harness(worker, engine)
     [scheduler] = worker.background
-    runtime = SimpleNamespace(unit_of_work=advisor.unit_of_work)
+    runtime = SimpleNamespace(unit_of_work=advisor.unit_of_work, leads=lambda: True)
     task = asyncio.create_task(scheduler(runtime))  # type: ignore[arg-type]
     try:
         await asyncio.wait_for(clock_read.wait(), 5)  # the first check ran before the request existed
@@ -93,3 +93,25 @@ async def test_the_worker_checks_for_overdue_requests_with_its_clock_and_interva
     assert [m["payload"]["kind"] for m in await advisor.relay() if m["type"] == "OperationsAlert"] == [
         "request_overdue"
     ]
+
+
+async def test_a_standby_replica_raises_no_overdue_alert(engine):
+    """Only the replica that relays the outbox runs the check; another one stays quiet."""
+    worker = definition(settings(overdue_check_seconds=0.01), clock=lambda: DUE + timedelta(hours=1))
+    advisor = await harness(worker, engine)
+    await advisor.deliver(request_submitted(account(), request_id="sol-46"))
+    [scheduler] = worker.background
+    rounds = 0
+
+    def standby() -> bool:
+        nonlocal rounds
+        rounds += 1
+        return False
+
+    task = asyncio.create_task(scheduler(SimpleNamespace(unit_of_work=advisor.unit_of_work, leads=standby)))  # type: ignore[arg-type]
+    try:
+        await eventually(lambda: asyncio.sleep(0, rounds >= 5), timeout=5, what="five rounds as a standby")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert [row for row in await advisor.rows("requests") if row["overdue_alerted_at"]] == []

@@ -38,7 +38,7 @@ def definition(settings: AdvisorSettings, clock: Clock = system_clock) -> Servic
     warm_up(advising, clock)
 
     async def scheduler(runtime: Runtime) -> None:
-        await run_scheduler(runtime.unit_of_work, advising, settings.overdue_check_seconds)
+        await run_scheduler(runtime.unit_of_work, advising, settings.overdue_check_seconds, runtime.leads)
 
     return ServiceDefinition(
         SERVICE,

@@ -22,6 +22,12 @@ async def tick(uow_factory: Callable[[], UnitOfWork], policy: AdvisorPolicy) -> 
     return raised
 
 
-async def run_scheduler(uow_factory: Callable[[], UnitOfWork], policy: AdvisorPolicy, interval_seconds: float) -> None:
-    """Tick every ``interval_seconds`` until cancelled; a failed tick is logged and retried next time."""
-    await every(interval_seconds, lambda: tick(uow_factory, policy), "the advisor's overdue check")
+async def run_scheduler(
+    uow_factory: Callable[[], UnitOfWork],
+    policy: AdvisorPolicy,
+    interval_seconds: float,
+    leads: Callable[[], bool] = lambda: True,
+) -> None:
+    """Tick every ``interval_seconds`` while this replica ``leads`` (one replica alerts), until
+    cancelled; a failed tick is logged and retried next time."""
+    await every(interval_seconds, lambda: tick(uow_factory, policy), "the advisor's overdue check", leads)

@@ -29,7 +29,7 @@ Handler = Callable[[Envelope[Any], UnitOfWork], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Batched:
-    """A handler that takes a run of consecutive messages of its type at once, in their order,
+    """A handler that takes a run of consecutive messages of its type(s) at once, in their order,
     in one transaction: it reads what the run needs in a few queries and writes each table once.
     Its effects must equal handling them one by one; a refusal is marked per message with
     ``uow.mark_rejected(envelope)``. The one-by-one path (retries) calls it with one message."""
@@ -251,12 +251,12 @@ class MessageProcessor:
 def _runs(
     batch: list[tuple[int, Record, Envelope[Any]]], handlers: Mapping[str, Handling]
 ) -> Iterator[list[tuple[int, Record, Envelope[Any]]]]:
-    """The batch in order: each message alone, but consecutive messages of a type with a batched
-    handler together."""
+    """The batch in order: each message alone, but consecutive messages handled by one batched
+    handler together (it may take several types: the advisor's timeline notes)."""
     run: list[tuple[int, Record, Envelope[Any]]] = []
     for item in batch:
-        message_type = item[2].type
-        if run and run[0][2].type == message_type and isinstance(handlers[message_type], Batched):
+        handler = handlers[item[2].type]
+        if run and isinstance(handler, Batched) and handlers[run[0][2].type] is handler:
             run.append(item)
             continue
         if run:

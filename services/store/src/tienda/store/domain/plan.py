@@ -191,9 +191,13 @@ class Account:
             self.holdings.setdefault(resource, Holding(resource)).included = included.get(resource, 0)
         self._forget_empty()
 
+    def opened(self, at: datetime, event_id: str) -> None:
+        """The account's first plan, contracted by the PlanContracted ``event_id`` that occurred ``at``."""
+        self.since = at
+        self.restated(at, event_id)
+
     def restated(self, at: datetime, event_id: str) -> None:
         """The plan was contracted or restated by the PlanContracted ``event_id`` that occurred ``at``."""
-        self.since = self.since or at
         self.restated_at, self.restated_by = at, event_id
 
     def renew(self, at: datetime) -> list[Reduction]:

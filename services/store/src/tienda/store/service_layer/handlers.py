@@ -62,7 +62,7 @@ async def contract_plan(envelope: Envelope[PlanContracted], uow: UnitOfWork) -> 
         await repository.serialize_new_account(uow.session, envelope.account_id)
         account = await repository.new_account(uow.session, envelope.account_id, plan)
         account.contract(plan, included)
-        account.restated(envelope.occurred_at, str(envelope.event_id))
+        account.opened(envelope.occurred_at, str(envelope.event_id))
         account.revision = 1
         await repository.save_account(uow.session, account, now, new=True)
         publish_plan_view(envelope, uow, account)

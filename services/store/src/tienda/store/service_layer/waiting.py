@@ -44,6 +44,8 @@ async def release(uow: UnitOfWork, account: Account) -> int:
     requests = in_arrival_order(await waiting.take_of_account(uow.session, account.account_id))
     for request in requests:
         await _handle(request, uow, account)
+    if requests:
+        log.info("%d request(s) that waited for the plan of %s handled", len(requests), account.account_id)
     return len(requests)
 
 

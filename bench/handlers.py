@@ -70,7 +70,7 @@ async def feed(
     sessions = session_factory(engine)
     counters = Counters()
     processor = MessageProcessor(
-        definition.handlers,
+        definition.consumer.handlers,
         lambda: UnitOfWork(sessions, definition.tables, definition.name),
         DeadLetters(definition.name, NullPublisher()),
         counters,
@@ -109,7 +109,9 @@ async def outbox_of(engine: Any, definition: ServiceDefinition, wanted: Callable
 
 async def run(args: argparse.Namespace) -> None:
     from tienda.billing.bootstrap import definition as billing  # noqa: PLC0415
+    from tienda.billing.config import BillingSettings  # noqa: PLC0415
     from tienda.store.bootstrap import definition as store  # noqa: PLC0415
+    from tienda.store.config import StoreSettings  # noqa: PLC0415
 
     work = Path(tempfile.mkdtemp(prefix="tienda-bench-handlers-"))
     url = args.database_url or f"sqlite+aiosqlite:///{work}/{{service}}.db"
@@ -122,12 +124,12 @@ async def run(args: argparse.Namespace) -> None:
             for n, a in ((n, accounts[n % len(accounts)]) for n in range(args.carts))
         ],
     )
-    store_definition = store()
+    store_definition = store(StoreSettings())
     await feed(store_definition, url.format(service="store"), plans, args.batch, None)
     stored, store_engine = await feed(store_definition, url.format(service="store"), carts, args.batch, args.profile)
     charges = await outbox_of(store_engine, store_definition, lambda kind: kind == "ChargeScheduled")
     await store_engine.dispose()
-    billing_definition = billing()
+    billing_definition = billing(BillingSettings())
     await feed(billing_definition, url.format(service="billing"), plans, args.batch, None)
     billed, billing_engine = await feed(
         billing_definition, url.format(service="billing"), charges, args.batch, args.profile

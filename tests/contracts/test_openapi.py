@@ -55,3 +55,19 @@ async def test_the_worker_serves_its_committed_openapi_document(definition):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://worker") as http:
         served = (await http.get("/openapi.json")).json()
     assert served == json.loads((DOCS_DIR / f"{definition.name}.json").read_text())
+
+
+def test_every_billing_endpoint_answers_a_named_schema_that_lists_its_fields():
+    document = GENERATED["billing.json"]
+    schemas = document["components"]["schemas"]
+    own = {
+        path: operations for path, operations in document["paths"].items() if path.startswith(("/accounts/", "/admin/"))
+    }
+    assert len(own) == 7, sorted(own)
+    for path, operations in own.items():
+        for method, operation in operations.items():
+            schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            assert set(schema) == {"$ref"}, (method, path, schema)
+            name = schema["$ref"].removeprefix("#/components/schemas/")
+            assert schemas[name]["properties"], (method, path, name)
+            assert "account_id" in schemas[name]["properties"] or name == "Renewals", (method, path, name)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tienda.billing.domain.autopay import DEFAULT_RETRY_DAYS
-from tienda.billing.service_layer import autopay, renewal, uf_values
+from tienda.billing.service_layer import autopay, renewal, uf_holds
 from tienda.contracts.business_day import business_date
 from tienda.messaging.clock import Clock
 from tienda.messaging.periodic import every
@@ -37,8 +37,8 @@ async def tick(uow_factory: Callable[[], UnitOfWork], now: datetime, policy: Sch
     report = TickReport(now)
     report.renewed = await renewal.renew_due_accounts(uow_factory, business_date(now), now)
     retries = await autopay.retry_due(uow_factory, now, policy.retry_days)
-    report.retried, report.gave_up = retries["retried"], retries["gave_up"]
-    report.hold_alerts = await uf_values.alert_old_holds(uow_factory, now, policy.uf_hold_alert_after)
+    report.retried, report.gave_up = retries.retried, retries.gave_up
+    report.hold_alerts = await uf_holds.alert_old_holds(uow_factory, now, policy.uf_hold_alert_after)
     return report
 
 

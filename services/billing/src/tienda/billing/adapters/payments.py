@@ -1,10 +1,11 @@
 """The gateway's payments (what matched which document), its failed charges, and the charges
 billing asked it to make (autopay requests)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import RowMapping, insert, select
+from sqlalchemy import RowMapping, false, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.tables import payment_failures, payment_requests, payments
@@ -34,6 +35,8 @@ class PaymentRecord:
     recorded_at: datetime
     match: Match | None
     """None: no document of the account has the reference (yet)."""
+    unmatched_raised_at: datetime | None = None
+    """When operations were told it matches nothing (PaymentUnmatched); None while it waits."""
 
 
 def _payment_of(row: RowMapping) -> PaymentRecord:
@@ -51,6 +54,7 @@ def _payment_of(row: RowMapping) -> PaymentRecord:
         match=Match(row["document_id"], row["document_kind"], int(row["applied_clp"]), int(row["credit_clp"]))
         if matched and row["document_id"] is not None
         else None,
+        unmatched_raised_at=row["unmatched_raised_at"],
     )
 
 
@@ -76,8 +80,65 @@ async def add_payment(session: AsyncSession, payment: PaymentRecord) -> None:
             document_kind=match.document_kind if match else None,
             applied_clp=match.applied_clp if match else None,
             credit_clp=match.credit_clp if match else None,
+            unmatched_raised_at=payment.unmatched_raised_at,
         )
     )
+
+
+async def awaiting(session: AsyncSession, account_id: str, reference: str) -> list[PaymentRecord]:
+    """The account's payments quoting ``reference`` that matched nothing yet, oldest first."""
+    rows = await session.execute(
+        select(payments)
+        .where(payments.c.account_id == account_id, payments.c.reference == reference, payments.c.matched == false())
+        .order_by(payments.c.recorded_at, payments.c.payment_id)
+    )
+    return [_payment_of(row) for row in rows.mappings()]
+
+
+async def match_payment(session: AsyncSession, payment_id: str, match: Match) -> None:
+    """A payment that waited found its document."""
+    await session.execute(
+        update(payments)
+        .where(payments.c.payment_id == payment_id)
+        .values(
+            matched=True,
+            document_id=match.document_id,
+            document_kind=match.document_kind,
+            applied_clp=match.applied_clp,
+            credit_clp=match.credit_clp,
+        )
+    )
+
+
+async def matched_to(session: AsyncSession, document_id: str) -> list[PaymentRecord]:
+    """The payments applied to a document, in the order they were recorded."""
+    rows = await session.execute(
+        select(payments)
+        .where(payments.c.document_id == document_id)
+        .order_by(payments.c.recorded_at, payments.c.payment_id)
+    )
+    return [_payment_of(row) for row in rows.mappings()]
+
+
+async def unraised_before(session: AsyncSession, cutoff: datetime) -> list[PaymentRecord]:
+    """Payments recorded before ``cutoff`` that still match nothing and were not raised yet."""
+    rows = await session.execute(
+        select(payments)
+        .where(
+            payments.c.matched == false(),
+            payments.c.recorded_at < cutoff,
+            payments.c.unmatched_raised_at.is_(None),
+        )
+        .order_by(payments.c.recorded_at, payments.c.payment_id)
+    )
+    return [_payment_of(row) for row in rows.mappings()]
+
+
+async def mark_unmatched_raised(session: AsyncSession, payment_ids: Sequence[str], now: datetime) -> None:
+    if payment_ids:
+        await session.execute(
+            update(payments).where(payments.c.payment_id.in_(payment_ids)).values(unmatched_raised_at=now)
+        )
 
 
 async def payments_of(session: AsyncSession, account_id: str, limit: int | None = None) -> list[PaymentRecord]:

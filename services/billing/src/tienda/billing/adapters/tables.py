@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Index,
     Integer,
     MetaData,
     String,
@@ -85,6 +86,9 @@ payments = Table(
     Column("document_kind", String(10), nullable=True),
     Column("applied_clp", Clp, nullable=True),
     Column("credit_clp", Clp, nullable=True),
+    # since 0003
+    Column("unmatched_raised_at", UtcDateTime(), nullable=True),
+    Index("ix_payments_matched_recorded_at", "matched", "recorded_at"),
 )
 
 billing_accounts = Table(

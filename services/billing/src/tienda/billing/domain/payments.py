@@ -1,6 +1,6 @@
 """How a payment settles what a document owes: full, partial, or over (a credit for later)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tienda.billing.domain.documents import DocumentStatus
@@ -78,3 +78,14 @@ def owed(status: DocumentStatus, balance: Balance | None) -> CLP:
 def balance_due(documents: Iterable[tuple[DocumentStatus, Balance | None]]) -> CLP:
     """What an account owes: the sum of what each of its orders and invoices still owes."""
     return sum(owed(status, balance) for status, balance in documents)
+
+
+def settle_in_turn(total: CLP, amounts: Sequence[CLP]) -> list[Settlement]:
+    """Payments made before a document's amounts were known, settled against its ``total`` in the
+    order they came: the same as if each had arrived after the amounts were known."""
+    settled, due = [], total
+    for amount in amounts:
+        settlement = settle(due, amount)
+        settled.append(settlement)
+        due = settlement.balance_due
+    return settled

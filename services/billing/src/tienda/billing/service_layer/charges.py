@@ -15,7 +15,7 @@ from tienda.billing.adapters.charges import ChargeRecord, ReductionRow
 from tienda.billing.domain import ids
 from tienda.billing.domain.accounts import BillingAccount
 from tienda.billing.domain.charges import ChargeStatus, PaymentMode, allocate_reduction
-from tienda.billing.service_layer import alerts, documents
+from tienda.billing.service_layer import alerts, documents, payments
 from tienda.contracts.envelope import EnvelopeHeader
 from tienda.contracts.messages.operations import Severity
 from tienda.contracts.messages.store import ReductionScheduled
@@ -37,13 +37,15 @@ def placed(record: ChargeRecord, account: BillingAccount) -> ChargeRecord:
 async def open_orders(
     uow: UnitOfWork, account: BillingAccount, records: Sequence[ChargeRecord], cause: EnvelopeHeader, now: datetime
 ) -> None:
-    """The order of each online activation among these placed charges."""
+    """The order of each online activation among these placed charges, paid at once by the
+    payments that quoted it before it existed."""
     by_activation: dict[str, list[ChargeRecord]] = {}
     for record in records:
         if record.order_id is not None:
             by_activation.setdefault(record.charge.activation_id, []).append(record)
     for lines in by_activation.values():
-        await documents.open_order(uow, account.account_id, lines, cause, now)
+        order = await documents.open_order(uow, account.account_id, lines, cause, now)
+        await payments.settle_waiting(uow, account.account_id, order.order_id, cause)
 
 
 async def place_waiting(uow: UnitOfWork, account: BillingAccount, cause: EnvelopeHeader, now: datetime) -> None:

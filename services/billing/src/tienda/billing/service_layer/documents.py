@@ -10,14 +10,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
-from tienda.billing.adapters import accounts, billing_data, charges, invoices, orders, uf_values
+from tienda.billing.adapters import accounts, billing_data, charges, invoices, orders, payments, uf_values
 from tienda.billing.adapters.charges import ChargeRecord
 from tienda.billing.adapters.invoices import InvoiceRecord, NewInvoice
 from tienda.billing.adapters.orders import OrderRecord
 from tienda.billing.domain import ids
 from tienda.billing.domain.documents import Conversion, DocumentStatus, PricedLine, document_totals, price_all
-from tienda.billing.domain.payments import issue
+from tienda.billing.domain.payments import issue, settle_in_turn
 from tienda.billing.service_layer import alerts, autopay, views
+from tienda.contracts.business_day import business_date
 from tienda.contracts.envelope import EnvelopeHeader
 from tienda.contracts.messages import billing as wire
 from tienda.contracts.types import Person
@@ -47,6 +48,23 @@ def document_line(priced: PricedLine) -> wire.DocumentLine:
         activation_line=line.activation_line,
         order_id=line.order_id,
     )
+
+
+async def resettle_earlier_payments(uow: UnitOfWork, document_id: str, paid_before: int, total: int) -> date | None:
+    """A held document got its amounts: the payments applied to it while it was held are settled
+    against its total in turn (applied and credit), as if they had come after it was priced.
+    The day (in Chile) of the payment that paid it in full, if one did."""
+    if paid_before <= 0:
+        return None
+    earlier = await payments.matched_to(uow.session, document_id)
+    paid_on = None
+    for payment, settled in zip(earlier, settle_in_turn(total, [p.amount_clp for p in earlier]), strict=True):
+        if payment.match is not None:
+            match = replace(payment.match, applied_clp=settled.applied, credit_clp=settled.credit)
+            await payments.match_payment(uow.session, payment.payment_id, match)
+        if paid_on is None and settled.balance_due == 0:
+            paid_on = business_date(payment.paid_at)
+    return paid_on
 
 
 async def add_credit(uow: UnitOfWork, account_id: str, amount: int) -> None:
@@ -104,6 +122,7 @@ async def complete_order(
     settled = issue(figures.total, order.paid_clp, 0, use_credit=False)
     status = settled.balance.status
     await orders.price_order(uow.session, order.order_id, conversion, figures, settled.balance)
+    paid_on = await resettle_earlier_payments(uow, order.order_id, order.paid_clp, figures.total)
     await uow.emit(
         wire.OrderCreated(
             order_id=order.order_id,
@@ -123,7 +142,7 @@ async def complete_order(
     await add_credit(uow, order.account_id, settled.over_payment)
     if status is DocumentStatus.PAID:
         paid = replace(order, status=status, conversion=conversion, total_clp=figures.total)
-        await invoice_paid_order(uow, paid, order.order_date, cause, now)
+        await invoice_paid_order(uow, paid, paid_on or order.order_date, cause, now)
 
 
 async def invoice_paid_order(
@@ -172,6 +191,7 @@ async def complete_invoice(
     await invoices.issue_invoice(
         session, invoice.invoice_id, conversion, figures, balance, data.version if data else None, now
     )
+    await resettle_earlier_payments(uow, invoice.invoice_id, invoice.paid_clp, figures.total)
     if account is not None and use_credit:
         await accounts.set_credit(session, invoice.account_id, settled.credit_left)
     elif settled.over_payment:

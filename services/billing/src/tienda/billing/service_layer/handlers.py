@@ -2,6 +2,17 @@
 which), each run in one transaction with the messages it emits. The rules they apply live in
 ``domain/``; the use cases they share in this package (``charges``, ``documents``, ``payments``,
 ``autopay``, ``uf_holds``, ``renewal``, ``views``).
+
+Order across topics: Kafka orders messages only within one partition of one topic, so a
+message may reach billing before another one it depends on. Every handler accepts its
+message in either order and ends in the same state (README, "Ordering"):
+- a charge or a reduction before the account's plan waits for it (``charges.place_waiting``);
+- billing data and a card need no plan; a card subscribed after an invoice was issued puts
+  that invoice on autopay as if it had been there (``autopay.charge_unpaid_invoices``);
+- a payment quoting an order or invoice billing has not created yet waits for it, and is
+  raised as unmatched only after a grace period (``payments``);
+- a document whose UF value has not arrived is held until it does (``uf_holds``);
+- a suspension changes only what the view shows: payments, renewals and autopay go on.
 """
 
 from dataclasses import replace
@@ -195,12 +206,14 @@ async def submit_billing_data(envelope: Envelope[wire.BillingDataSubmitted], uow
 
 
 async def subscribe_card(envelope: Envelope[wire.CardSubscribed], uow: UnitOfWork) -> None:
-    """Keep the card's token reference, brand and last four digits (a new card replaces the old)."""
+    """Keep the card's token reference, brand and last four digits (a new card replaces the old);
+    issued invoices that still owe something and that no card was asked to pay go on autopay."""
     card = envelope.payload
     autopay.refuse_card_numbers(card)
     who = card.subscribed_by.model_dump()
     subscription = cards.Card(card.token_reference, card.brand, card.last_four, who, envelope.occurred_at)
     await cards.save_card(uow.session, envelope.account_id, subscription)
+    await autopay.charge_unpaid_invoices(uow, envelope.account_id, envelope, uow.now)
     await views.emit_snapshot(uow, envelope.account_id, envelope)
 
 

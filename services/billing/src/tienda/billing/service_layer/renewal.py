@@ -22,7 +22,7 @@ from tienda.billing.domain.accounts import BillingAccount
 from tienda.billing.domain.charges import PlacedCharge
 from tienda.billing.domain.periods import Period
 from tienda.billing.domain.renewal import CarriedOrder, renewal_invoice
-from tienda.billing.service_layer import documents, views
+from tienda.billing.service_layer import documents, payments, views
 from tienda.messaging.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -118,12 +118,15 @@ async def issue_renewal_invoice(uow: UnitOfWork, account: BillingAccount, period
 async def _complete_if_uf_known(
     uow: UnitOfWork, account_id: str, invoice_id: str, period: Period, now: datetime
 ) -> Renewed:
+    """Issue the invoice if the UF value of its date is known (else it stays held), then apply the
+    payments that quoted it before it existed."""
     conversion = await uf_values.uf_value(uow.session, period.start)
     record = await invoices.invoice(uow.session, account_id, invoice_id)
     assert record is not None
     if conversion is not None:
         await documents.complete_invoice(uow, record, conversion, None, now)
-        record = await invoices.invoice(uow.session, account_id, invoice_id) or record
     else:
         log.warning("renewal invoice %s of %s held: no UF value for %s yet", invoice_id, account_id, period.start)
+    await payments.settle_waiting(uow, account_id, invoice_id, None)
+    record = await invoices.invoice(uow.session, account_id, invoice_id) or record
     return Renewed(account_id, invoice_id, period.start, period.end, record.status.value)

@@ -12,8 +12,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tienda.billing.adapters import invoices, orders
+from tienda.billing.domain import ids
 from tienda.billing.domain.documents import Conversion
-from tienda.billing.service_layer import alerts, documents
+from tienda.billing.service_layer import alerts, documents, payments
 from tienda.contracts.envelope import EnvelopeHeader
 from tienda.contracts.messages.operations import Severity
 from tienda.contracts.topics import PLATFORM_ACCOUNT
@@ -25,6 +26,7 @@ async def complete_held(uow: UnitOfWork, conversion: Conversion, cause: Envelope
     touched: dict[str, None] = {}
     for order in await orders.held_orders(uow.session, conversion.uf_date):
         await documents.complete_order(uow, order, conversion, cause, now)
+        await payments.settle_waiting(uow, order.account_id, ids.order_invoice_id(order.order_id), cause)
         touched[order.account_id] = None
     for invoice in await invoices.held_invoices(uow.session, conversion.uf_date):
         await documents.complete_invoice(uow, invoice, conversion, cause, now)

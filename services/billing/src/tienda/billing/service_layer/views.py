@@ -249,9 +249,14 @@ def _due(pending: Sequence[OrderRecord], shown: Sequence[InvoiceRecord]) -> int:
 
 
 async def emit_snapshot(uow: UnitOfWork, account_id: str, cause: EnvelopeHeader | None) -> None:
-    """Publish the account's billing view as it is in this transaction, with the next revision."""
+    """Publish the account's billing view with the next revision, as it is when this transaction
+    commits: a batch that changes one account several times publishes its view once."""
     if account_id == PLATFORM_ACCOUNT:
         return
-    view = await account_billing(uow.session, account_id)
-    revision = await accounts.next_revision(uow.session, account_id)
-    await uow.emit(view.snapshot(revision, uow.now), account_id=account_id, cause=cause)
+
+    async def publish() -> None:
+        view = await account_billing(uow.session, account_id)
+        revision = await accounts.next_revision(uow.session, account_id)
+        await uow.emit(view.snapshot(revision, uow.now), account_id=account_id, cause=cause)
+
+    uow.before_commit(("BillingSnapshot", account_id), publish)

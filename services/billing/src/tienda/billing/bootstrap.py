@@ -15,6 +15,7 @@ def policy(settings: BillingSettings) -> SchedulerPolicy:
     return SchedulerPolicy(
         retry_days=tuple(settings.autopay_retry_days),
         uf_hold_alert_after=settings.uf_hold_alert_after,
+        payment_match_grace=settings.payment_match_grace,
         interval_seconds=settings.scheduler_interval_seconds,
     )
 

@@ -24,7 +24,7 @@ def definition(settings: BillingSettings, clock: Clock = system_clock) -> Servic
     scheduling = policy(settings)
 
     async def scheduler(runtime: Runtime) -> None:
-        await run_scheduler(runtime.unit_of_work, clock, scheduling)
+        await run_scheduler(runtime.unit_of_work, clock, scheduling, runtime.leads)
 
     return ServiceDefinition(
         SERVICE, metadata, messaging, MIGRATIONS, consumer(), http.routes(clock), background=(scheduler,), clock=clock

@@ -47,8 +47,14 @@ async def tick(uow_factory: Callable[[], UnitOfWork], now: datetime, policy: Sch
     return report
 
 
-async def run_scheduler(uow_factory: Callable[[], UnitOfWork], clock: Clock, policy: SchedulerPolicy) -> None:
-    """Tick every ``policy.interval_seconds`` until cancelled; a failed tick is logged and retried next time."""
+async def run_scheduler(
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    policy: SchedulerPolicy,
+    leads: Callable[[], bool] = lambda: True,
+) -> None:
+    """Tick every ``policy.interval_seconds`` while this replica ``leads`` (one replica renews and
+    retries), until cancelled; a failed tick is logged and retried next time."""
 
     async def step() -> None:
         report = await tick(uow_factory, clock(), policy)
@@ -63,4 +69,4 @@ async def run_scheduler(uow_factory: Callable[[], UnitOfWork], clock: Clock, pol
                 report.unmatched,
             )
 
-    await every(policy.interval_seconds, step, "billing's scheduler tick")
+    await every(policy.interval_seconds, step, "billing's scheduler tick", leads)

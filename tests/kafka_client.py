@@ -4,7 +4,7 @@ import json
 import shutil
 import subprocess
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -22,6 +22,15 @@ def kcat_publish(bootstrap_servers: str, topic: str, key: str, value: bytes) -> 
     subprocess.run(
         [kcat, "-b", bootstrap_servers, "-P", "-t", topic, "-k", key], input=value + b"\n", check=True, timeout=30
     )
+
+
+def kcat_publish_many(bootstrap_servers: str, topic: str, messages: Sequence[tuple[str, bytes]]) -> None:
+    """Publish many (key, value) messages in order with one kcat process (one line each, key and
+    value split by a tab; a Tienda message is one line of JSON)."""
+    kcat = shutil.which("kcat") or shutil.which("kafkacat")
+    assert kcat, "kcat is not installed: run `make setup` (apt-get install kcat)"
+    lines = b"".join(key.encode() + b"\t" + value + b"\n" for key, value in messages)
+    subprocess.run([kcat, "-b", bootstrap_servers, "-P", "-t", topic, "-K", "\t"], input=lines, check=True, timeout=60)
 
 
 async def publish(kafka: Kafka, topic: str, *messages: Envelope[Any] | tuple[str, bytes]) -> None:

@@ -1,10 +1,11 @@
 """Vivid sample messages for the store: plans contracted, suspended, reinstated; reductions.
 
-The store refuses carts of accounts that never contracted a plan (``unknown_account``).
-A test that publishes carts first publishes ``plan_contracted(account_id)`` for the account
-and, on the real broker, waits until the store has it (the plan and the cart travel on two
-topics, so Kafka does not order them): ``await eventually(store_knows(workers, account_id))``
-or, on a database, ``await eventually(lambda: plans_known(store_db, account_ids))``.
+A cart of an account without a plan waits for the plan (refused as ``unknown_account`` only
+after a day). A test that publishes carts and wants them handled at once first publishes
+``plan_contracted(account_id)`` for the account and, on the real broker, waits until the store
+has it (the plan and the cart travel on two topics, so Kafka does not order them):
+``await eventually(store_knows(workers, account_id))`` or, on a database,
+``await eventually(lambda: plans_known(store_db, account_ids))``.
 
 By default the plan includes nothing, so the entitlements equal exactly what the store sold.
 """

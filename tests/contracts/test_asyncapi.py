@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tienda.contracts.asyncapi import DOCS_DIR, documents
+from tienda.contracts.asyncapi import DOCS_DIR, document, documents
+from tienda.contracts.ordering import ORDERING
+from tienda.contracts.topics import SERVICES, topic_named, topics_consumed_by
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = ROOT / "tools" / "asyncapi" / "validate.mjs"
@@ -45,3 +47,21 @@ def test_the_official_parser_rejects_a_broken_copy(tmp_path):
     result = official_parser(path)
     assert result.returncode == 1
     assert "INVALID" in result.stdout
+
+
+def test_each_ordering_statement_describes_a_topic_its_service_consumes_and_is_in_its_document():
+    for (service, topic_name), statement in ORDERING.items():
+        assert service in topic_named(topic_name).consumers, (service, topic_name)
+        [operation] = [
+            op
+            for op in document(service)["operations"].values()
+            if op["action"] == "receive" and op["channel"]["$ref"] == f"#/channels/{topic_name.replace('.', '-')}"
+        ]
+        assert operation["description"] == statement
+
+
+def test_every_topic_a_service_reads_states_what_it_does_about_order():
+    consumed = {(service, topic.name) for service in SERVICES for topic in topics_consumed_by(service)}
+    assert set(ORDERING) == consumed
+    receives = [op for op in document()["operations"].values() if op["action"] == "receive"]
+    assert all(op.get("description") for op in receives)

@@ -2,6 +2,10 @@
 
 import json
 import logging
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry import trace
@@ -15,6 +19,7 @@ from tests.samples_store import plan_contracted
 from tienda.billing.bootstrap import definition as billing
 from tienda.billing.config import BillingSettings
 from tienda.messaging.codec import decode
+from tienda.messaging.database import create_engine
 from tienda.messaging.logs import JsonFormatter
 from tienda.messaging.records import Record
 from tienda.messaging.tracing import processing
@@ -31,7 +36,20 @@ def tracer_provider():
     trace.set_tracer_provider(provider)
 
 
-async def test_the_charge_billing_records_is_in_the_trace_of_the_cart(engine):
+@pytest.fixture
+async def billing_engine(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    """Billing's own database, of the same backend as ``engine``: no two services share one (each
+    has its own migrations)."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite+aiosqlite:///{tmp_path / 'billing.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"t_{uuid.uuid4().hex[:12]}")
+    engine = create_engine(url)
+    yield engine
+    await engine.dispose()
+
+
+async def test_the_charge_billing_records_is_in_the_trace_of_the_cart(engine, billing_engine):
     EXPORTER.clear()
     cart = activation_requested(account(), ("USR-EXTRA", 2))
     store_side = await harness(store(StoreSettings()), engine)
@@ -41,8 +59,11 @@ async def test_the_charge_billing_records_is_in_the_trace_of_the_cart(engine):
     charge = next(message for message in emitted if message["type"] == "ChargeScheduled")
     assert charge["trace_parent"]
 
-    billing_side = await harness(billing(BillingSettings()), engine)
-    await billing_side.deliver(decode(json.dumps(charge).encode()))
+    billing_side = await harness(billing(BillingSettings()), billing_engine)
+    outcome = await billing_side.deliver(decode(json.dumps(charge).encode()))
+    assert outcome == "processed"
+    [recorded] = await billing_side.rows("charges")
+    assert recorded["activation_id"] == charge["payload"]["activation_id"]
     spans = {span.name: span for span in EXPORTER.get_finished_spans()}
     cart_span, charge_span = spans["store process ActivationRequested"], spans["billing process ChargeScheduled"]
     assert cart_span.context.trace_id == cart.correlation_id.int

@@ -1,6 +1,7 @@
 """The store's real handlers on a real database (SQLite and PostgreSQL), a fake broker."""
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from tests.samples_store import plan_contracted
 from tienda.store.bootstrap import definition
 from tienda.store.config import StoreSettings
 
+CONTRACTED_IN_2026 = datetime(2026, 1, 2, 12, tzinfo=UTC)
+
 
 @pytest.fixture
 async def store(engine) -> Harness:
@@ -19,9 +22,10 @@ async def store(engine) -> Harness:
 
 @pytest.fixture
 async def customer(store) -> str:
-    """An account on the Pyme plan that includes nothing: entitlements are what the store sold."""
+    """An account on the Pyme plan that includes nothing: entitlements are what the store sold. Its
+    plan was contracted at the start of 2026, so a cart may be dated on any later day."""
     account_id = account()
-    await store.deliver(plan_contracted(account_id))
+    await store.deliver(plan_contracted(account_id, occurred_at=CONTRACTED_IN_2026))
     await fresh(store)
     return account_id
 

@@ -143,13 +143,6 @@ async def test_a_cart_with_several_bad_lines_says_why_for_each_and_changes_nothi
     assert await store.rows("activations") == []
 
 
-async def test_a_cart_of_an_account_without_a_plan_is_rejected_as_unknown(store):
-    await store.deliver(activation_requested("acc-sin-plan", ("USR-EXTRA", 1)))
-    [rejected] = await fresh(store)
-    assert reasons(rejected) == [(None, "unknown_account")]
-    assert await store.rows("activations") == []
-
-
 async def test_a_suspended_account_buys_nothing_until_reinstated(store, customer):
     await store.deliver(account_suspended(customer))
     await store.deliver(activation_requested(customer, ("USR-EXTRA", 1), request_id="req-mientras-suspendida"))

@@ -8,6 +8,7 @@ from alembic.config import Config
 from sqlalchemy import insert, text
 
 from tests.harness import harness
+from tests.samples import activation_requested
 from tests.samples_store import plan_contracted, reduction_requested
 from tests.store.conftest import fresh, of_type, reasons
 from tienda.store.adapters.tables import activation_lines, activations
@@ -68,3 +69,22 @@ async def test_entitlements_bought_before_the_migration_become_store_purchases(e
     assert reasons(rejected) == [(1, "exceeds_store_purchases")]
     assert len(of_type(messages, "ReductionScheduled")) == 1
     assert [r["quantity"] for r in await store.rows("entitlements")] == [7]
+
+
+async def test_an_account_of_before_revision_0003_keeps_its_carts_dated_on_their_own_day(engine):
+    """Its first plan's moment is unknown: a renewal after the upgrade is no floor for a cart's date."""
+    await upgrade_to(engine, "0002")
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO account_plans (account_id, plan_code, plan_name, billing_cycle, renewal_anchor, "
+                "plan_price_uf, status, revision, updated_at) VALUES ('acc-de-antes', 'PYME', 'Pyme', 'monthly', "
+                "'2026-03-15', 2.9, 'active', 1, '2026-01-01 00:00:00')"
+            )
+        )
+    store = await harness(definition(StoreSettings()), engine)
+    await store.deliver(plan_contracted("acc-de-antes", occurred_at=datetime(2026, 12, 1, 15, tzinfo=UTC)))
+    cart = activation_requested("acc-de-antes", ("USR-EXTRA", 1))
+    await store.deliver(cart.model_copy(update={"occurred_at": datetime(2026, 11, 20, 15, tzinfo=UTC)}))
+    [charge] = of_type(await fresh(store), "ChargeScheduled")
+    assert charge["payload"]["effective_date"] == "2026-11-20"

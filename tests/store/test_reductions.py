@@ -158,12 +158,6 @@ async def test_every_bad_line_of_a_reduction_is_named_and_nothing_is_scheduled(s
     assert await store.rows("reductions") == []
 
 
-async def test_a_reduction_of_an_account_without_a_plan_is_refused(store):
-    await store.deliver(reduction_requested("acc-sin-plan", ("USR-EXTRA", 1)))
-    [rejected] = await fresh(store)
-    assert reasons(rejected) == [(None, "unknown_account")]
-
-
 async def test_a_suspended_account_may_still_reduce_its_plan(store, bodega):
     await store.deliver(account_suspended(bodega))
     await store.deliver(reduction_requested(bodega, ("USR-EXTRA", 4)))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tienda.contracts.envelope import Envelope
+from tienda.contracts.ordering import ORDERING
 from tienda.contracts.registry import MESSAGE_TYPES
 from tienda.contracts.topics import SERVICES, TOPICS, Topic
 
@@ -63,12 +64,16 @@ def _channel(topic: Topic) -> dict[str, Any]:
 def _operation(service: str, action: str, topic: Topic) -> tuple[str, dict[str, Any]]:
     channel = _channel_id(topic)
     operation_id = f"{service}-{action}-{channel}"
-    return operation_id, {
+    operation = {
         "action": action,
         "channel": {"$ref": f"#/channels/{channel}"},
         "summary": f"{service} {'consumes' if action == 'receive' else 'publishes'} {topic.name}",
         "messages": [{"$ref": f"#/channels/{channel}/messages/{name}"} for name in topic.messages],
     }
+    ordering = ORDERING.get((service, topic.name)) if action == "receive" else None
+    if ordering:
+        operation["description"] = ordering
+    return operation_id, operation
 
 
 def document(service: str | None = None) -> Document:
@@ -92,7 +97,10 @@ def document(service: str | None = None) -> Document:
             "version": VERSION,
             "description": "Messages of Tienda, the self-service store of a SaaS ERP. Every message is one JSON "
             "envelope (event id, type, schema version, occurred-at, correlation and causation ids, producer, "
-            "account id) with its payload; the Kafka key is the account id.",
+            "account id) with its payload; the Kafka key is the account id. Ordering: Kafka keeps the order "
+            "of one partition of one topic, so one account's messages on one topic keep the order their "
+            "producer gave them; two topics are never ordered against each other. Each receive operation "
+            "says what its service does about the pairs whose order matters.",
         },
         "defaultContentType": "application/json",
         "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka", "description": "make run"}},

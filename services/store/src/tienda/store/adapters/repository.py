@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, delete, func, insert, select, update
+from sqlalchemy import RowMapping, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.store.adapters.tables import (
@@ -28,10 +28,20 @@ from tienda.store.adapters.tables import (
     entitlements,
     reduction_lines,
     reductions,
+    status_changes,
 )
 from tienda.store.domain.activation import ActivatedItem
 from tienda.store.domain.catalog import UF_PLACES, CatalogVersion, Product
-from tienda.store.domain.plan import Account, Holding, Plan, ReducedItem, Reduction, Status
+from tienda.store.domain.plan import (
+    Account,
+    Holding,
+    Plan,
+    ReducedItem,
+    Reduction,
+    Standing,
+    Status,
+    StatusChange,
+)
 
 SCHEDULED, APPLIED = "scheduled", "applied"
 
@@ -188,10 +198,27 @@ async def load_account(session: AsyncSession, account_id: str, *, lock: bool = F
         await _pending_reductions(session, account_id),
         head["revision"],
         _saved(holdings),
+        since=_aware_or_none(head["since"]),
+        restated_at=_aware_or_none(head["restated_at"]),
+        restated_by=head["restated_by_event_id"],
+        status_since=_aware_or_none(head["status_since"]),
     )
     if lock:
         locked[account_id] = account
     return account
+
+
+async def serialize_new_account(session: AsyncSession, account_id: str) -> None:
+    """Until this transaction ends, no other transaction of the store creates the account or
+    sets a request aside for it. An account that does not exist yet has no row to lock:
+    PostgreSQL takes a transaction-level advisory lock on its id; SQLite writers already run
+    one at a time. Taken only for accounts the store does not know, so it costs nothing to a
+    known account's messages."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(_ADVISORY_LOCK, {"key": f"tienda-store:{account_id}"})
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
 async def new_account(session: AsyncSession, account_id: str, plan: Plan) -> Account:
@@ -234,6 +261,10 @@ async def save_account(session: AsyncSession, account: Account, at: datetime, *,
         "suspended_reason": account.suspended_reason,
         "revision": account.revision,
         "updated_at": at,
+        "since": account.since,
+        "restated_at": account.restated_at,
+        "restated_by_event_id": account.restated_by,
+        "status_since": account.status_since,
     }
     if new:
         await session.execute(insert(account_plans).values(account_id=account.account_id, **values))
@@ -254,6 +285,31 @@ async def save_holdings(session: AsyncSession, account: Account) -> None:
         elif account.saved[resource] != (holding.included, holding.purchased):
             await session.execute(_UPDATE_HOLDING, {**key, "held_resource": resource, **values})
     account.saved = _saved(account.holdings)
+
+
+async def add_status_change(session: AsyncSession, account_id: str, change: StatusChange, event_id: str) -> None:
+    await session.execute(
+        insert(status_changes).values(
+            event_id=event_id,
+            account_id=account_id,
+            occurred_at=change.at,
+            status=change.standing.status.value,
+            reason=change.standing.reason,
+        )
+    )
+
+
+async def status_history(session: AsyncSession, account_id: str) -> list[StatusChange]:
+    """The account's suspensions and reinstatements, in the order they occurred."""
+    rows = await session.execute(
+        select(status_changes)
+        .where(status_changes.c.account_id == account_id)
+        .order_by(status_changes.c.occurred_at, status_changes.c.event_id)
+    )
+    return [
+        StatusChange(_aware(row["occurred_at"]), Standing(Status(row["status"]), row["reason"]))
+        for row in rows.mappings()
+    ]
 
 
 async def save_revision(session: AsyncSession, account: Account, at: datetime) -> None:
@@ -512,3 +568,7 @@ async def _pending_reductions(session: AsyncSession, account_id: str) -> list[Re
 def _aware(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes of what was written in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _aware_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _aware(moment)

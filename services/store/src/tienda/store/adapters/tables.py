@@ -1,5 +1,6 @@
-"""The store's own database: catalog versions, account plans, entitlements, activations,
-reductions; plus the messaging tables."""
+"""The store's own database: catalog versions, account plans and their status history,
+entitlements, activations, reductions, requests waiting for their account's plan; plus the
+messaging tables."""
 
 from pathlib import Path
 
@@ -64,6 +65,33 @@ account_plans = Table(
     Column("suspended_reason", String(500), nullable=True),
     Column("revision", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=True),  # the first PlanContracted occurred
+    Column("restated_at", DateTime(timezone=True), nullable=True),  # the latest PlanContracted occurred
+    Column("restated_by_event_id", String(36), nullable=True),
+    Column("status_since", DateTime(timezone=True), nullable=True),  # the latest status change occurred
+)
+
+status_changes = Table(
+    "status_changes",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", String(500), nullable=True),
+)
+
+waiting_requests = Table(
+    "waiting_requests",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),  # cart, reduction
+    Column("request_id", String(64), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("waiting_since", DateTime(timezone=True), nullable=False, index=True),
+    UniqueConstraint("account_id", "kind", "request_id", name="uq_waiting_request"),
 )
 
 activations = Table(

@@ -1,14 +1,20 @@
 """The all-or-nothing decision on a cart: every line is valid, or nothing is activated.
 
 Every line is checked and every failure reported, so the customer fixes the cart once.
+
+A cart takes effect on the day (in Chile) the customer activated it, never before the account's
+plan began: a cart that reached the store before its plan, and waited for it, takes effect on the
+day of the cart or of the plan, whichever is later, and is priced with the catalog in force on
+that day. Either order of arrival gives the same date, prices and proration start.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from tienda.store.domain.catalog import Catalog, Product
-from tienda.store.domain.plan import Account
+from tienda.store.domain.plan import Account, Standing
 from tienda.store.domain.refusals import Reason, Refusal, repeated_skus, unknown_account
 
 
@@ -38,9 +44,17 @@ class Decision:
         return not self.refusals
 
 
-def decide(cart: Sequence[CartItem], catalog: Catalog, account: Account | None) -> Decision:
-    """Check the account and every line against the catalog in force and the account's entitlements."""
-    refusals = _account_refusals(account)
+def effective_moment(occurred_at: datetime, account: Account) -> datetime:
+    """When a cart takes effect: when it occurred, or when the account's first plan did if later."""
+    return max(occurred_at, account.since) if account.since else occurred_at
+
+
+def decide(
+    cart: Sequence[CartItem], catalog: Catalog, account: Account | None, standing: Standing | None = None
+) -> Decision:
+    """Check the account and every line against the catalog in force and the account's entitlements.
+    ``standing``: the account's status when the customer activated the cart (default: its status now)."""
+    refusals = _account_refusals(account, standing)
     refusals += [
         refusal for line, item in enumerate(cart, start=1) for refusal in _check(line, item, cart, catalog, account)
     ]
@@ -59,11 +73,12 @@ def granted(items: Sequence[ActivatedItem]) -> dict[str, int]:
     return added
 
 
-def _account_refusals(account: Account | None) -> list[Refusal]:
+def _account_refusals(account: Account | None, standing: Standing | None) -> list[Refusal]:
     if account is None:
         return [unknown_account()]
-    if account.suspended:
-        reason = f" ({account.suspended_reason})" if account.suspended_reason else ""
+    standing = standing or account.standing
+    if standing.suspended:
+        reason = f" ({standing.reason})" if standing.reason else ""
         message = f"This account is suspended{reason}; it can buy again once reinstated."
         return [Refusal(None, None, Reason.ACCOUNT_SUSPENDED, message)]
     return []

@@ -7,9 +7,14 @@ replaces the baseline and **keeps what was bought in the store**. A reduction lo
 the store learns from the next PlanContracted of the account (the ERP restates the plan
 at each renewal and on each change); until then the account keeps using what it pays for.
 A module is active or not: included and bought at once still count once.
+
+Time comes from the messages (their ``occurred_at``), never from the order in which they reach
+the store: a reduction is applied by the first PlanContracted that occurred after it, even when
+it reaches the store after that plan; a cart is judged by the status the account had when the
+customer activated it, as far as the store has heard (see README, "Ordering").
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,6 +39,32 @@ class Plan:
     billing_cycle: str
     renewal_anchor: date
     price_uf: Decimal
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Whether the account may buy: its status and, when suspended, why."""
+
+    status: Status = Status.ACTIVE
+    reason: str | None = None
+
+    @property
+    def suspended(self) -> bool:
+        return self.status is Status.SUSPENDED
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A suspension or reinstatement, at the moment it occurred."""
+
+    at: datetime
+    standing: Standing
+
+
+def standing_at(history: Sequence[StatusChange], moment: datetime) -> Standing:
+    """The standing in force at ``moment``: the latest change that occurred by then (active before any)."""
+    earlier = [change for change in history if change.at <= moment]
+    return max(earlier, key=lambda change: change.at).standing if earlier else Standing()
 
 
 @dataclass
@@ -83,6 +114,14 @@ class Account:
     revision: int = 0
     saved: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
     """(included, purchased) by resource as last read or written: only what changed is written."""
+    since: datetime | None = None
+    """When the account's first plan was contracted (None: before the store kept it)."""
+    restated_at: datetime | None = None
+    """When the plan the store holds was contracted or last restated (its PlanContracted occurred)."""
+    restated_by: str | None = None
+    """The event id of that PlanContracted."""
+    status_since: datetime | None = None
+    """When the latest suspension or reinstatement the store handled occurred."""
 
     @classmethod
     def contracted(cls, account_id: str, plan: Plan, included: Mapping[str, int]) -> "Account":
@@ -93,6 +132,15 @@ class Account:
     @property
     def suspended(self) -> bool:
         return self.status is Status.SUSPENDED
+
+    @property
+    def standing(self) -> Standing:
+        return Standing(self.status, self.suspended_reason)
+
+    def standing_changed_after(self, moment: datetime) -> bool:
+        """Whether a status change the store handled occurred after ``moment`` (then the standing
+        at ``moment`` is found in the account's status history)."""
+        return self.status_since is not None and moment < self.status_since
 
     def holding(self, resource: str) -> Holding:
         return self.holdings.get(resource) or Holding(resource)
@@ -125,8 +173,16 @@ class Account:
         for resource, units in added.items():
             self.holdings.setdefault(resource, Holding(resource)).purchased += units
 
-    def schedule(self, reduction: Reduction) -> None:
+    def schedule(self, reduction: Reduction) -> list[Reduction]:
+        """Schedule ``reduction`` for the next renewal; the reductions this applied at once.
+
+        A reduction requested before the plan the store holds was contracted or restated missed
+        that renewal only because it reached the store after it (the two travel on different
+        topics): it is applied now, as that PlanContracted would have applied it."""
         self.pending.append(reduction)
+        if self.restated_at is not None and reduction.requested_at <= self.restated_at:
+            return self.renew(self.restated_at)
+        return []
 
     def contract(self, plan: Plan, included: Mapping[str, int]) -> None:
         """A new baseline: the plan's inclusions replace the old ones, store purchases stay."""
@@ -134,6 +190,15 @@ class Account:
         for resource in set(self.holdings) | set(included):
             self.holdings.setdefault(resource, Holding(resource)).included = included.get(resource, 0)
         self._forget_empty()
+
+    def opened(self, at: datetime, event_id: str) -> None:
+        """The account's first plan, contracted by the PlanContracted ``event_id`` that occurred ``at``."""
+        self.since = at
+        self.restated(at, event_id)
+
+    def restated(self, at: datetime, event_id: str) -> None:
+        """The plan was contracted or restated by the PlanContracted ``event_id`` that occurred ``at``."""
+        self.restated_at, self.restated_by = at, event_id
 
     def renew(self, at: datetime) -> list[Reduction]:
         """Apply the reductions requested before ``at``; the ones applied."""
@@ -146,15 +211,18 @@ class Account:
         self._forget_empty()
         return due
 
-    def suspend(self, reason: str) -> bool:
-        """Whether the view changed."""
-        changed = (self.status, self.suspended_reason) != (Status.SUSPENDED, reason)
-        self.status, self.suspended_reason = Status.SUSPENDED, reason
-        return changed
+    def suspend(self, reason: str, at: datetime | None = None) -> bool:
+        """Suspended from ``at`` (when it occurred); whether the view changed."""
+        return self._change(Standing(Status.SUSPENDED, reason), at)
 
-    def reinstate(self) -> bool:
-        changed = self.suspended
-        self.status, self.suspended_reason = Status.ACTIVE, None
+    def reinstate(self, at: datetime | None = None) -> bool:
+        return self._change(Standing(), at)
+
+    def _change(self, standing: Standing, at: datetime | None) -> bool:
+        changed = self.standing != standing
+        self.status, self.suspended_reason = standing.status, standing.reason
+        if changed and at is not None:
+            self.status_since = max(at, self.status_since) if self.status_since else at
         return changed
 
     def _forget_empty(self) -> None:

@@ -6,7 +6,8 @@ renamed or reused for another meaning. A refusal of the whole request has no lin
 Whole request (``line`` is None):
 
 =====================  ====================================================================
-unknown_account        no plan was ever contracted for the account (no PlanContracted yet)
+unknown_account        no plan was contracted for the account within the wait after the request
+                       arrived (24 h, TIENDA_STORE_UNKNOWN_ACCOUNT_WAIT_SECONDS; see waiting.py)
 account_suspended      the account is suspended and may not buy until reinstated (carts only)
 =====================  ====================================================================
 
@@ -71,7 +72,7 @@ def unknown_account() -> Refusal:
         None,
         None,
         Reason.UNKNOWN_ACCOUNT,
-        "This account has no contracted plan in the store yet; try again once the plan is active.",
+        "This account has no contracted plan in the store; try again once the plan is active.",
     )
 
 

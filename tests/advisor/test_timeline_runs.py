@@ -2,6 +2,7 @@
 them: the same timeline, follow-ups and announcements as one by one, each run's entries written in
 one statement that leaves out the facts the timeline tells already."""
 
+import json
 from typing import Any
 
 import pytest
@@ -19,7 +20,9 @@ from tests.advisor.samples import (
 from tests.harness import Harness, harness
 from tests.samples import account, payment_received
 from tienda.advisor.bootstrap import definition
-from tienda.contracts.envelope import Envelope
+from tienda.advisor.service_layer import summaries
+from tienda.contracts.envelope import Envelope, new_envelope
+from tienda.messaging.codec import encode
 from tienda.messaging.processor import Outcome
 
 
@@ -107,3 +110,45 @@ async def test_a_run_writes_its_entries_in_one_statement_without_reading_the_tim
     assert "ON CONFLICT" in written
     rows = await advisor.rows("timeline")
     assert len(rows) == 10 + 10 + 10  # the ten charges told before are not told again
+
+
+async def test_an_unreadable_event_in_a_run_is_dead_lettered_and_the_rest_are_noted(advisor):
+    accounts = [account() for _ in range(3)]
+    broken = json.loads(encode(charge_scheduled(accounts[1])))
+    del broken["payload"]["activation_id"]
+    run: list[Envelope[Any] | bytes] = [
+        charge_scheduled(accounts[0]),
+        json.dumps(broken).encode(),
+        charge_scheduled(accounts[2]),
+    ]
+    assert await advisor.deliver_batch(run) == [Outcome.PROCESSED, Outcome.DEAD_LETTERED, Outcome.PROCESSED]
+    [letter] = advisor.dead_letters()
+    assert letter["x-tienda-error-class"] == "PoisonMessage"
+    noted = sorted(row["account_id"] for row in await advisor.rows("timeline"))
+    assert noted == sorted([accounts[0], accounts[2]])
+
+
+async def test_an_event_whose_note_fails_is_dead_lettered_alone_and_the_others_of_its_run_are_noted(
+    advisor, monkeypatch
+):
+    accounts = [account() for _ in range(4)]
+    doomed = accounts[2]
+    summary = summaries.charge_summary
+
+    def fails_for_one_request(event: Any) -> str:
+        if event.request_id == "req-doomed":
+            raise ValueError("a summary that cannot be written")
+        return summary(event)
+
+    monkeypatch.setattr(summaries, "charge_summary", fails_for_one_request)
+    run = [charge_scheduled(account_id) for account_id in accounts]
+    run[2] = new_envelope(
+        run[2].payload.model_copy(update={"request_id": "req-doomed"}), account_id=doomed, producer="store"
+    )
+    outcomes = await advisor.deliver_batch(run)
+
+    assert outcomes == [Outcome.PROCESSED, Outcome.PROCESSED, Outcome.DEAD_LETTERED, Outcome.PROCESSED]
+    [letter] = advisor.dead_letters()
+    assert letter["x-tienda-error-class"] == "ValueError"
+    timeline = sorted(await advisor.rows("timeline"), key=lambda row: row["id"])
+    assert [row["account_id"] for row in timeline] == [a for a in accounts if a != doomed]

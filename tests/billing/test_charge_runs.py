@@ -46,7 +46,9 @@ def messages() -> tuple[list[Envelope[Any]], list[Envelope[Any]]]:
     with_plan, other, without_plan = account(), account(), account()
     plans = [plan_contracted(with_plan), plan_contracted(other)]
     at_renewal = charge_scheduled(with_plan, date(2027, 2, 10), (USERS, 2), (DTE_100, 1))
-    again = charge_scheduled(with_plan, date(2027, 2, 10), (USERS, 2), activation_id=at_renewal.payload.activation_id)
+    again = charge_scheduled(
+        with_plan, date(2027, 2, 10), (USERS, 2), activation_id=str(at_renewal.payload.activation_id)
+    )
     charges = [
         at_renewal,
         charge_scheduled(other, date(2027, 2, 12), (USERS, 1), mode=PaymentMode.ONLINE),

@@ -1,6 +1,7 @@
 """Billing accounts: the plan, its periods, the credit and the suspension; and the revision of
 each account's billing view (its snapshots)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -52,6 +53,18 @@ async def account(session: AsyncSession, account_id: str, *, for_update: bool = 
     query = _ACCOUNT_FOR_UPDATE if for_update else _ACCOUNT
     row = await first_row(session, query, {"account_id": account_id})
     return _account_of(row) if row else None
+
+
+_ACCOUNTS = select(billing_accounts).where(billing_accounts.c.account_id.in_(bindparam("account_ids", expanding=True)))
+
+
+async def accounts_by_id(session: AsyncSession, account_ids: Iterable[str]) -> dict[str, BillingAccount]:
+    """The accounts among these ids that billing knows, by id, in one query."""
+    wanted = list(account_ids)
+    if not wanted:
+        return {}
+    rows = (await session.execute(_ACCOUNTS, {"account_ids": wanted})).mappings()
+    return {row["account_id"]: _account_of(row) for row in rows}
 
 
 async def add_account(session: AsyncSession, account: BillingAccount, now: datetime) -> None:

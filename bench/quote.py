@@ -88,7 +88,11 @@ async def offer_quotes(
 
     async def one(at: float, account_id: str, cart: dict[str, object]) -> None:
         nonlocal errors
-        response = await client.post(f"/accounts/{account_id}/cart/quote", json=cart)
+        try:
+            response = await client.post(f"/accounts/{account_id}/cart/quote", json=cart)
+        except httpx.HTTPError:
+            errors += 1
+            return
         latencies.append((time.perf_counter() - at) * 1000)
         if response.status_code != 200:
             errors += 1
@@ -168,7 +172,7 @@ async def bench(kafka: Kafka, database_url: str, args: argparse.Namespace, log: 
         f"latency ms  p50 {percentile(latencies, 0.50):.1f}  p90 {percentile(latencies, 0.90):.1f}  "
         f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}  mean {statistics.fmean(latencies):.1f}"
     )
-    print(f"errors      {errors}")
+    print(f"errors      {errors} (refused connections, timeouts, answers other than 200: not in the latencies)")
     print(
         f"carts       {sent} published at {args.carts_per_second:.0f}/s meanwhile; "
         f"{after - before} activated by the end"

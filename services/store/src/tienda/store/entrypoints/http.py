@@ -8,13 +8,14 @@ from fastapi import APIRouter
 from tienda.messaging.clock import Clock
 from tienda.messaging.http import TokenRing, account_readers
 from tienda.messaging.worker import Runtime
-from tienda.store.service_layer.quotes import CartQuote, CartQuoteRequest, quote_cart
+from tienda.store.service_layer.quotes import CartQuote, CartQuoteRequest, DayReadings, quote_cart
 from tienda.store.service_layer.views import PlanView, plan_view
 
 
 def routes(clock: Clock, wait: timedelta) -> Callable[[Runtime, TokenRing], Sequence[APIRouter]]:
     def build(runtime: Runtime, tokens: TokenRing) -> Sequence[APIRouter]:
         accounts = account_readers(tokens)
+        readings = DayReadings()
 
         @accounts.get("/accounts/{account_id}/plan")
         async def plan(account_id: str) -> PlanView:
@@ -40,7 +41,7 @@ def routes(clock: Clock, wait: timedelta) -> Callable[[Runtime, TokenRing], Sequ
             and the recurring amount per period from the next renewal on. Without the day's UF value it
             says so (uf_value_known false) and gives UF amounts only."""
             async with runtime.readers() as session:
-                return await quote_cart(session, account_id, cart, clock())
+                return await quote_cart(session, account_id, cart, clock(), readings)
 
         return [accounts]
 

@@ -5,8 +5,12 @@ an ActivationRequested arriving now (the catalog of the effective day, the accou
 entitlements and status now) and priced by ``domain/quote.py``. An account whose plan the store
 has not received is refused at once as ``unknown_account``: the activation would wait up to
 ``TIENDA_STORE_UNKNOWN_ACCOUNT_WAIT_SECONDS`` for the plan, but nothing can be priced without it.
+The catalog of the day and the day's UF value are kept in memory between quotes (``DayReadings``);
+the account is read on every quote.
 """
 
+import time
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -19,6 +23,7 @@ from tienda.contracts.pricing.money import Totals, uf_for_display
 from tienda.contracts.types import PaymentMode
 from tienda.store.adapters import repository, uf_values
 from tienda.store.domain.activation import CartItem, decide, effective_moment
+from tienda.store.domain.catalog import Product
 from tienda.store.domain.quote import PricedCart, QuotedLine, price_cart
 from tienda.store.service_layer.views import rejected_lines
 
@@ -83,10 +88,37 @@ class CartQuote(BaseModel):
     recurring: RecurringAmount | None
 
 
-async def quote_cart(session: AsyncSession, account_id: str, request: CartQuoteRequest, now: datetime) -> CartQuote:
+@dataclass
+class DayReadings:
+    """What every quote of a day reads and almost never changes, kept in the worker's memory: the
+    catalog in force on a day (kept ``catalog_seconds``, so a catalog version loaded for today shows
+    within that time) and the day's UF value (once known it never changes: the first value wins)."""
+
+    catalog_seconds: float = 5.0
+    _catalogs: dict[date, tuple[float, dict[str, Product]]] = field(default_factory=dict)
+    _uf: dict[date, Decimal] = field(default_factory=dict)
+
+    async def catalog_on(self, session: AsyncSession, day: date) -> dict[str, Product]:
+        kept = self._catalogs.get(day)
+        if kept is None or time.monotonic() - kept[0] > self.catalog_seconds:
+            self._catalogs = {day: (time.monotonic(), await repository.catalog_on(session, day))}
+        return self._catalogs[day][1]
+
+    async def uf_value(self, session: AsyncSession, day: date) -> Decimal | None:
+        if day not in self._uf:
+            value = await uf_values.uf_value(session, day)
+            if value is None:
+                return None
+            self._uf = {day: value}
+        return self._uf[day]
+
+
+async def quote_cart(
+    session: AsyncSession, account_id: str, request: CartQuoteRequest, now: datetime, readings: DayReadings
+) -> CartQuote:
     account = await repository.load_account(session, account_id)
     effective = business_date(effective_moment(now, account) if account else now)
-    catalog = await repository.catalog_on(session, effective)
+    catalog = await readings.catalog_on(session, effective)
     decision = decide([CartItem(line.sku, line.quantity) for line in request.lines], catalog, account)
     refused = CartQuote(
         account_id=account_id,
@@ -106,7 +138,7 @@ async def quote_cart(session: AsyncSession, account_id: str, request: CartQuoteR
     )
     if not decision.accepted or account is None:
         return refused
-    clp_per_uf = await uf_values.uf_value(session, effective)
+    clp_per_uf = await readings.uf_value(session, effective)
     priced = price_cart(decision.activated, account.plan, effective, clp_per_uf)
     return _answer(account_id, request.payment_mode, priced)
 

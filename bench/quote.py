@@ -60,6 +60,33 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc), 0 when unknown."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def one_at_a_time(client: httpx.AsyncClient, accounts: list[str], count: int) -> list[float]:
+    """Quotes sent one after the other, no carts flowing: the latency of a quote on an idle worker."""
+    rng = random.Random(3)  # noqa: S311 - sample data
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = await client.post(f"/accounts/{rng.choice(accounts)}/cart/quote", json=a_cart(rng))
+        response.raise_for_status()
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def figures(latencies: list[float]) -> str:
+    return (
+        f"p50 {percentile(latencies, 0.50):.1f}  p90 {percentile(latencies, 0.90):.1f}  "
+        f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}"
+    )
+
+
 def a_cart(rng: random.Random) -> dict[str, object]:
     lines = rng.sample(SKUS, rng.randint(1, 4))
     mode = rng.choice(["online", "at_renewal"])
@@ -151,13 +178,18 @@ async def bench(kafka: Kafka, database_url: str, args: argparse.Namespace, log: 
         async with httpx.AsyncClient(base_url=worker.url, headers=headers, limits=limits, timeout=30) as client:
             for account_id in (accounts[0], accounts[-1]):
                 await wait_until_priced(client, account_id)
+            worker_cpu = cpu_seconds(worker.pid)
+            idle = await one_at_a_time(client, accounts, 300)
+            idle_cpu_ms = (cpu_seconds(worker.pid) - worker_cpu) / len(idle) * 1000
             print(f"quoting at {args.rate:.0f}/s for {args.seconds:.0f}s while carts flow", flush=True)
+            worker_cpu, bench_cpu = cpu_seconds(worker.pid), time.process_time()
             activated = select(func.count()).select_from(activations).where(activations.c.account_id.in_(accounts))
             async with engine.connect() as connection:
                 before = await connection.scalar(activated) or 0
             carts = asyncio.create_task(flow_carts(kafka, accounts, args.carts_per_second, args.seconds))
             latencies, errors, elapsed = await offer_quotes(client, accounts, args.rate, args.seconds)
             sent = await carts
+            worker_cpu, bench_cpu = cpu_seconds(worker.pid) - worker_cpu, time.process_time() - bench_cpu
             async with engine.connect() as connection:
                 after = await connection.scalar(activated) or 0
     finally:
@@ -171,6 +203,10 @@ async def bench(kafka: Kafka, database_url: str, args: argparse.Namespace, log: 
     print(
         f"latency ms  p50 {percentile(latencies, 0.50):.1f}  p90 {percentile(latencies, 0.90):.1f}  "
         f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}  mean {statistics.fmean(latencies):.1f}"
+    )
+    print(f"idle        300 quotes one at a time, ms: {figures(idle)}; worker CPU {idle_cpu_ms:.1f} ms a quote")
+    print(
+        f"cpu         under load: worker {worker_cpu:.1f} s, benchmark client {bench_cpu:.1f} s, over {elapsed:.1f} s"
     )
     print(f"errors      {errors} (refused connections, timeouts, answers other than 200: not in the latencies)")
     print(

@@ -13,7 +13,7 @@ from tienda.billing.adapters.rows import first_row
 from tienda.billing.adapters.tables import billing_accounts, billing_views, charges, invoices, payments
 from tienda.billing.domain.accounts import BillingAccount, Plan
 from tienda.billing.domain.charges import ChargeStatus
-from tienda.billing.domain.periods import Cycle, Period
+from tienda.contracts.pricing.periods import Cycle, Period
 
 
 def _account_of(row: RowMapping) -> BillingAccount:

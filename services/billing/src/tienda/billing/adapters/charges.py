@@ -18,7 +18,7 @@ from tienda.billing.adapters.rows import Person, person_columns, person_of
 from tienda.billing.adapters.tables import charges, reductions
 from tienda.billing.domain.charges import Charge, ChargeStatus, PaymentMode, PlacedCharge, Reduction
 from tienda.billing.domain.documents import Conversion
-from tienda.billing.domain.periods import Period
+from tienda.contracts.pricing.periods import Period
 
 ChargeKey = tuple[str, int]
 """A charge: its activation id and line."""

@@ -25,7 +25,6 @@ from tienda.billing.domain.accounts import BillingAccount, Plan, change_plan, op
 from tienda.billing.domain.billing_data import BillingData, normalise, validate
 from tienda.billing.domain.charges import Charge, ChargeStatus, PaymentMode
 from tienda.billing.domain.documents import Conversion
-from tienda.billing.domain.periods import Cycle
 from tienda.billing.service_layer import autopay, uf_holds, views
 from tienda.billing.service_layer import charges as placing
 from tienda.billing.service_layer import payments as paying
@@ -36,6 +35,7 @@ from tienda.contracts.messages.activation import ChargeScheduled
 from tienda.contracts.messages.payment import PaymentFailed, PaymentReceived
 from tienda.contracts.messages.plans import AccountReinstated, AccountSuspended, PlanContracted
 from tienda.contracts.messages.store import ReductionScheduled
+from tienda.contracts.pricing.periods import Cycle
 from tienda.messaging.unit_of_work import UnitOfWork
 
 # --- tienda.accounts.plans ----------------------------------------------------------------------

@@ -165,6 +165,7 @@ async def issue_renewal_invoice(uow: UnitOfWork, account: BillingAccount, period
         lines = await charges.order_charges(session, unpaid.order_id)
         placed_lines = tuple(r.placed(conversion=unpaid.conversion) for r in lines)
         carried.append(CarriedOrder(unpaid.order_id, placed_lines, unpaid.paid_clp))
+    await asyncio.sleep(0)  # the loop's other work between this account's reads and its writes
     invoice = renewal_invoice(
         account,
         period,
@@ -193,6 +194,7 @@ async def issue_renewal_invoice(uow: UnitOfWork, account: BillingAccount, period
     await charges.invoice_order_charges(session, carried_ids, invoice_id)
     recurring_keys = [(c.charge.activation_id, c.charge.line) for c in invoice.recurring]
     await charges.mark_recurring(session, recurring_keys, period.start)
+    await asyncio.sleep(0)  # and before it is priced and issued
     return await _complete_if_uf_known(uow, account_id, invoice_id, period, now)
 
 

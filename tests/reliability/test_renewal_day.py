@@ -23,10 +23,17 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 ACCOUNTS = 2000
 GROUP_TROUBLE = re.compile(
     r"session expired|UnknownMemberId|Heartbeat failed|CommitFailed|RebalanceInProgress|IllegalGeneration|"
-    r"not published|event loop held",
+    r"not published",
     re.IGNORECASE,
 )
-"""What billing's log would show if its consumer lost the group, failed a commit, or the loop stalled."""
+"""What billing's log would show if its consumer lost the group or failed an offset commit (aiokafka logs
+these at WARNING or ERROR, which the worker keeps), or an outcome could not be published."""
+HELD = re.compile(r"event loop held for (\d+) ms")
+LOOP_HELD_AT_MOST_MS = 500
+"""The watchdog measures wall-clock lateness, which on a 2-core machine shared with other test suites
+also counts the time the OS ran other processes: renewal's own hold (one account's statements,
+under 100 ms; see bench/renewal.py's CPU figure) is asserted there; here, that nothing comes near
+what costs the group (aiokafka's defaults: a heartbeat every 3 s, a 10 s session)."""
 
 
 async def seeded_billing(url: str, accounts: list[str]) -> None:
@@ -103,11 +110,12 @@ async def test_renewal_of_2000_accounts_while_carts_flow_invoices_each_once_and_
     assert await renewal_invoices(billing_db, accounts) == dict.fromkeys(accounts, 1)
     assert await issued_messages(billing_db, accounts) == dict.fromkeys(accounts, 1)
     await eventually(lambda: _charged(billing_db, stream), timeout=60, what="every cart charged in billing")
-    trouble = [line for line in billing.log_path.read_text().splitlines() if GROUP_TROUBLE.search(line)]
-    assert trouble == [], "billing's consumer lost its group, failed a commit or the loop stalled:\n" + "\n".join(
-        trouble[:20]
-    )
-    assert loop_lag_over_100ms(billing) == 0
+    log = billing.log_path.read_text().splitlines()
+    trouble = [line for line in log if GROUP_TROUBLE.search(line)]
+    assert trouble == [], "billing's consumer lost its group or failed a commit:\n" + "\n".join(trouble[:20])
+    held = [int(found.group(1)) for line in log if (found := HELD.search(line))]
+    print(f"loop held over 100 ms: {held} ms ({loop_lag_over_100ms(billing):.0f} watchdog samples)")
+    assert max(held, default=0) <= LOOP_HELD_AT_MOST_MS
     metrics = httpx.get(f"{billing.url}/metrics", timeout=5).text
     assert f'tienda_billing_renewal_accounts_left{{date="{RENEWAL}",service="billing"}} 0.0' in metrics
 

@@ -71,7 +71,11 @@ class RenewalRuns:
     async def _run(self, progress: RenewalProgress, job: Job) -> object:
         try:
             result = await job(progress)
-        except BaseException:
+        except asyncio.CancelledError:
+            progress.state = RunState.FAILED
+            log.info("renewal run for %s stopped with the worker after %d account(s)", progress.date, progress.done)
+            raise
+        except Exception:
             progress.state = RunState.FAILED
             log.exception("renewal run for %s stopped after %d account(s)", progress.date, progress.done)
             raise

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from tests.billing.conftest import USERS, charge_scheduled, payloads, payment, uf_published
+from tests.waiting import eventually
 from tienda.contracts.types import PaymentMode
 from tienda.messaging.http import TokenRing
 
@@ -85,15 +86,34 @@ async def test_an_account_limited_token_reads_only_its_account(http):
     assert (await http.get("/accounts/acc-panaderia-soto/balance", headers=limited)).status_code == 403
 
 
-async def test_the_operator_renews_a_date_through_the_admin_endpoint(billing, http):
+async def finished(http, day):
+    async def probe():
+        answer = (await http.get(f"/admin/renewals/{day}")).json()
+        return answer if answer["state"] == "finished" else None
+
+    return await eventually(probe, timeout=10, what=f"the renewal run of {day} finished")
+
+
+async def test_the_operator_starts_renewal_of_a_date_through_the_admin_endpoint_and_follows_it(billing, http):
     await billing.deliver(uf_published(date(2027, 2, 28), "39200.00"))
     account_id = await billing.customer()
     response = await http.post("/admin/renewals", json={"date": "2027-02-28"})
-    assert response.status_code == 200
-    [issued] = [i for i in response.json()["invoices"] if i["account_id"] == account_id]
-    assert (issued["period_start"], issued["status"]) == ("2027-02-28", "pending")
-    assert (await http.post("/admin/renewals", json={"date": "2027-02-28"})).json()["invoices"] == []
+    assert response.status_code == 202
+    assert (response.json()["date"], response.json()["state"]) == ("2027-02-28", "running")
+    run = await finished(http, "2027-02-28")
+    assert (run["accounts_total"], run["accounts_done"], run["accounts_left"], run["invoices"]) == (1, 1, 0, 1)
+    [issued] = (await http.get(f"/accounts/{account_id}/invoices")).json()["invoices"]
+    assert (issued["kind"], issued["period_start"], issued["status"]) == ("renewal", "2027-02-28", "pending")
+    assert (await http.post("/admin/renewals", json={"date": "2027-02-28"})).status_code == 202
+    again = await finished(http, "2027-02-28")
+    assert (again["accounts_total"], again["invoices"]) == (0, 0)
     assert len(payloads(await billing.fresh(), "InvoiceIssued")) == 1
+
+
+async def test_a_date_never_renewed_in_this_worker_is_not_found(http):
+    answer = await http.get("/admin/renewals/2027-02-28")
+    assert answer.status_code == 404
+    assert "POST /admin/renewals" in answer.json()["detail"]
 
 
 async def test_the_admin_endpoint_needs_a_token_for_every_account_and_a_date(http):

@@ -7,6 +7,7 @@ from tests.billing.conftest import (
     DTE_100,
     USERS,
     WORKERS_10,
+    at_noon,
     billing_data_submitted,
     charge_scheduled,
     payloads,
@@ -14,6 +15,9 @@ from tests.billing.conftest import (
     reduction_scheduled,
     uf_published,
 )
+from tienda.billing.service_layer import renewal
+from tienda.billing.service_layer.renewal import renew_due_accounts
+from tienda.billing.service_layer.renewal_runs import RenewalProgress
 from tienda.contracts.types import PaymentMode
 
 RENEWAL_1, RENEWAL_2 = date(2027, 2, 28), date(2027, 3, 31)
@@ -225,3 +229,41 @@ async def test_a_reduction_of_units_billing_never_charged_raises_an_alert(billin
         "reduction_not_covered",
         [{"sku": "USR-EXTRA", "quantity": 2}],
     )
+
+
+async def test_a_run_in_many_short_transactions_issues_what_one_long_one_would(billing):
+    await with_uf_values(billing)
+    customers = [await billing.customer() for _ in range(5)]
+    progress = RenewalProgress(RENEWAL_1)
+    renewed = await renew_due_accounts(billing.unit_of_work, RENEWAL_1, at_noon(RENEWAL_1), progress, chunk=2, budget=0)
+    assert sorted(r.account_id for r in renewed) == sorted(customers)
+    assert (progress.total, progress.done, progress.failed, progress.left, progress.invoices) == (5, 5, 0, 0, 5)
+    assert progress.chunks == 3  # 2 + 2 + 1 accounts read at a time
+    issued = payloads(await billing.fresh(), "InvoiceIssued")
+    assert sorted(i["invoice_id"] for i in issued) == sorted(r.invoice_id for r in renewed)
+    assert {figures(i)[0] for i in issued} == {("plan", "PYME", 1, 31, 98_000)}
+
+
+async def test_an_account_whose_renewal_fails_holds_none_of_the_others_back_and_the_next_run_retries_it(
+    billing, monkeypatch
+):
+    await with_uf_values(billing)
+    customers = [await billing.customer() for _ in range(4)]
+    broken = customers[1]
+    real = renewal.renew_account
+
+    async def renew_account(uow, account_id, on, now):
+        if account_id == broken:
+            raise RuntimeError("the database refused this account")
+        return await real(uow, account_id, on, now)
+
+    monkeypatch.setattr(renewal, "renew_account", renew_account)
+    progress = RenewalProgress(RENEWAL_1)
+    renewed = await renew_due_accounts(billing.unit_of_work, RENEWAL_1, at_noon(RENEWAL_1), progress)
+    assert sorted(r.account_id for r in renewed) == sorted(set(customers) - {broken})
+    assert (progress.done, progress.failed, progress.left) == (3, 1, 0)
+
+    monkeypatch.setattr(renewal, "renew_account", real)
+    [again] = await billing.renew(RENEWAL_1)
+    assert again.account_id == broken
+    assert len(payloads(await billing.fresh(), "InvoiceIssued")) == 4

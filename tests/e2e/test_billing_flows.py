@@ -149,8 +149,10 @@ async def test_a_cart_paid_at_renewal_is_invoiced_at_renewal_charged_to_the_card
             response = await client.post(
                 "/admin/renewals", json={"date": renewal.isoformat()}, headers={"Authorization": f"Bearer {TOKEN}"}
             )
-        assert response.status_code == 200
-        assert any(i["account_id"] == account_id for i in response.json()["invoices"])
+        assert response.status_code == 202
+        await eventually(
+            lambda: _renewal_finished(workers, renewal), timeout=60, what=f"the renewal run of {renewal} finished"
+        )
         invoice = (await first(events, account_id, "InvoiceIssued"))["payload"]
         request = (await first(events, account_id, "PaymentRequested"))["payload"]
 
@@ -189,3 +191,7 @@ async def test_a_cart_paid_at_renewal_is_invoiced_at_renewal_charged_to_the_card
 
         snapshot = await eventually(paid_in_snapshot, what="the paid invoice in the billing snapshot")
     assert (snapshot["balance_due_clp"], snapshot["card"]["last_four"]) == (0, "4242")
+
+
+async def _renewal_finished(workers, day):
+    return workers.get_json("billing", f"/admin/renewals/{day.isoformat()}")["state"] == "finished"

@@ -121,7 +121,12 @@ class Billing:
             answer = await client.post(
                 "/admin/renewals", json={"date": on.isoformat()}, headers={"Authorization": f"Bearer {TOKEN}"}
             )
-        assert answer.status_code == 200, answer.text
+        assert answer.status_code == 202, answer.text
+
+        async def finished() -> bool:
+            return self.worker.get(f"/admin/renewals/{on.isoformat()}", TOKEN)["state"] == "finished"
+
+        await eventually(finished, timeout=60, what=f"the renewal run of {on} finished")
 
     def state(self, account_id: str, names: dict[str, str]) -> dict[str, Any]:
         """Every endpoint's answer for the account, its ids replaced by ``names`` (id -> name) and

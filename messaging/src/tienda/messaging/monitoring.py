@@ -6,7 +6,7 @@ import logging
 import socket
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,6 +71,17 @@ class Monitoring:
             buckets=LAG_BUCKETS,
             registry=self.registry,
         ).labels(service)
+
+    def add_gauge(
+        self,
+        name: str,
+        documentation: str,
+        labels: Sequence[str],
+        read: Callable[[], Iterable[tuple[Sequence[str], float]]],
+    ) -> None:
+        """A service's own gauge, ``read()`` at each scrape as (label values, value) pairs; the
+        ``service`` label comes first."""
+        self.registry.register(_ReadGauge(self.service, name, documentation, labels, read))
 
     def observe_loop_lag(self, seconds: float) -> None:
         self._loop_lag.observe(seconds)
@@ -201,3 +212,22 @@ class _CoreCollector(Collector):
         for (topic, partition), value in sorted(self._monitoring.lag.items()):
             lag.add_metric([service, topic, str(partition)], value)
         yield lag
+
+
+class _ReadGauge(Collector):
+    def __init__(
+        self,
+        service: str,
+        name: str,
+        documentation: str,
+        labels: Sequence[str],
+        read: Callable[[], Iterable[tuple[Sequence[str], float]]],
+    ) -> None:
+        self._service, self._name, self._documentation = service, name, documentation
+        self._labels, self._read = labels, read
+
+    def collect(self) -> Iterator[Any]:
+        family = GaugeMetricFamily(self._name, self._documentation, labels=["service", *self._labels])
+        for values, value in self._read():
+            family.add_metric([self._service, *values], value)
+        yield family

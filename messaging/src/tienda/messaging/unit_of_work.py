@@ -5,6 +5,7 @@ Inbox and outbox rows are kept in memory until ``commit`` and written then, each
 one multi-row INSERT in the order they were added: a batch of a hundred carts costs two
 statements for them instead of four hundred. The outbox's ids keep the emit order."""
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,10 +102,13 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         """Run the before-commit actions, write the inbox and outbox rows, commit; wake the relay
-        if anything was emitted."""
+        if anything was emitted. The event loop's other work runs between two actions (a batch
+        that publishes many snapshots does not hold the loop for all of them at once)."""
         while self._before_commit:
             key = next(iter(self._before_commit))
             await self._before_commit.pop(key)()
+            if self._before_commit:
+                await asyncio.sleep(0)
         emitted = len(self._outbox_rows)
         if self._inbox_rows:
             await self.session.execute(insert(self._tables.inbox), self._inbox_rows)

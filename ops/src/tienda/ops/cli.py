@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -25,6 +26,7 @@ import typer
 from rich.console import Console
 from rich.json import JSON
 from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tienda.messaging import dead_letter_cli
 from tienda.messaging.settings import client_connection
@@ -129,17 +131,31 @@ def renewal(
     day: Annotated[str, typer.Option("--date", help="the renewal date, YYYY-MM-DD")],
     token: Annotated[str, typer.Option(envvar="TIENDA_OPS_TOKEN", help="a token for every account")] = "dev-token",  # noqa: S107
 ) -> None:
-    """Run renewal for a date: each account due that day gets its invoice, once."""
+    """Run renewal for a date on the running billing worker, and follow it with a progress bar:
+    each account due that day gets its invoice, once."""
     base = os.environ.get("TIENDA_OPS_BILLING_URL", SERVICE_URLS["billing"][0])
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    started = _billing_call(base, "POST", "/admin/renewals", headers, {"date": day})
+    with Progress(
+        TextColumn(f"renewal {day}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        shown = bar.add_task("renewal", total=started["accounts_total"] or None)
+        run = started
+        while run["state"] == "running":
+            time.sleep(0.5)
+            run = _billing_call(base, "GET", f"/admin/renewals/{day}", headers, None)
+            done = run["accounts_done"] + run["accounts_failed"]
+            bar.update(shown, total=run["accounts_total"] or None, completed=done)
+    console.print(JSON.from_data(run))
+
+
+def _billing_call(base: str, method: str, path: str, headers: dict[str, str], body: object) -> dict[str, Any]:
     request = urllib.request.Request(  # noqa: S310 - operator-given URL
-        f"{base}/admin/renewals",
-        data=json.dumps({"date": day}).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        f"{base}{path}", data=None if body is None else json.dumps(body).encode(), method=method, headers=headers
     )
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            console.print(JSON.from_data(json.loads(response.read())))
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return dict(json.loads(response.read()))
     except urllib.error.HTTPError as error:
         raise typer.BadParameter(f"billing answered {error.code}: {error.read().decode(errors='replace')}") from None
     except OSError as error:

@@ -1,7 +1,7 @@
 """Billing accounts: the plan, its periods, the credit and the suspension; and the revision of
 each account's billing view (its snapshots)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -75,6 +75,13 @@ async def add_account(session: AsyncSession, account: BillingAccount, now: datet
     )
 
 
+async def add_accounts(session: AsyncSession, new: Sequence[BillingAccount], now: datetime) -> None:
+    """Many accounts in one multi-row INSERT."""
+    rows = [{"account_id": a.account_id, "credit_clp": a.credit_clp, **_account_values(a, now)} for a in new]
+    if rows:
+        await session.execute(insert(billing_accounts), rows)
+
+
 async def save_account(session: AsyncSession, account: BillingAccount, now: datetime) -> None:
     """Plan, periods and suspension; never the credit, which only ``add_credit`` and ``set_credit`` change."""
     await session.execute(
@@ -100,14 +107,22 @@ async def set_credit(session: AsyncSession, account_id: str, credit_clp: int) ->
     )
 
 
-async def accounts_due(session: AsyncSession, on: date) -> list[str]:
-    """Accounts whose next renewal date has come by ``on``, the oldest renewal first."""
-    rows = await session.execute(
+async def accounts_due(session: AsyncSession, on: date, *, after: str = "", limit: int | None = None) -> list[str]:
+    """Accounts whose next renewal date has come by ``on``, by account id: the next ``limit`` after
+    the id ``after`` (a renewal run walks them chunk by chunk; a renewed account is no longer due)."""
+    query = (
         select(billing_accounts.c.account_id)
-        .where(billing_accounts.c.next_renewal <= on)
-        .order_by(billing_accounts.c.next_renewal, billing_accounts.c.account_id)
+        .where(billing_accounts.c.next_renewal <= on, billing_accounts.c.account_id > after)
+        .order_by(billing_accounts.c.account_id)
+        .limit(limit)
     )
-    return [row.account_id for row in rows]
+    return [row.account_id for row in await session.execute(query)]
+
+
+async def count_due(session: AsyncSession, on: date) -> int:
+    """How many accounts are due for renewal by ``on``."""
+    query = select(func.count()).select_from(billing_accounts).where(billing_accounts.c.next_renewal <= on)
+    return int(await session.scalar(query) or 0)
 
 
 # --- the account's billing view -----------------------------------------------------------------

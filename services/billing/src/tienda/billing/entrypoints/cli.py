@@ -15,11 +15,21 @@ from datetime import date
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from tienda.billing import SERVICE
 from tienda.billing.adapters.tables import MIGRATIONS, messaging
 from tienda.billing.config import BillingSettings
 from tienda.billing.service_layer.renewal import Renewed, renew_due_accounts
+from tienda.billing.service_layer.renewal_runs import RenewalProgress
 from tienda.messaging.clock import Clock, system_clock
 from tienda.messaging.database import create_engine, session_factory
 from tienda.messaging.migrations import upgrade_to_head
@@ -44,7 +54,17 @@ def run_renewal(
         day = date.fromisoformat(on)
     except ValueError:
         raise typer.BadParameter(f"{on!r} is not a date: write it as YYYY-MM-DD", param_hint="--date") from None
-    renewed = asyncio.run(renew_on(day, BillingSettings()))
+    with Progress(
+        TextColumn("renewal {task.fields[day]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("accounts"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        renewed = asyncio.run(renew_on(day, BillingSettings(), watch=bar))
     for invoice in renewed:
         line = {
             "account_id": invoice.account_id,
@@ -56,11 +76,29 @@ def run_renewal(
     print(f"{len(renewed)} renewal invoice(s) for {day}", file=sys.stderr)
 
 
-async def renew_on(day: date, settings: BillingSettings, clock: Clock = system_clock) -> list[Renewed]:
+async def renew_on(
+    day: date, settings: BillingSettings, clock: Clock = system_clock, watch: Progress | None = None
+) -> list[Renewed]:
+    """Renew ``day`` on billing's database, showing the run on ``watch`` (a Rich progress bar) if given."""
     engine = create_engine(settings.database_url_for(SERVICE))
     try:
         await upgrade_to_head(engine, MIGRATIONS)
         sessions = session_factory(engine)
-        return await renew_due_accounts(lambda: UnitOfWork(sessions, messaging, SERVICE, clock=clock), day, clock())
+        progress = RenewalProgress(day)
+        run = asyncio.create_task(
+            renew_due_accounts(lambda: UnitOfWork(sessions, messaging, SERVICE, clock=clock), day, clock(), progress)
+        )
+        if watch is not None:
+            await _show(run, progress, watch)
+        return await run
     finally:
         await engine.dispose()
+
+
+async def _show(run: "asyncio.Task[list[Renewed]]", progress: RenewalProgress, bar: Progress) -> None:
+    shown = bar.add_task("renewal", total=None, day=progress.date.isoformat())
+    while True:
+        bar.update(shown, total=progress.total or None, completed=progress.done + progress.failed)
+        if run.done():
+            return
+        await asyncio.wait({run}, timeout=0.2)

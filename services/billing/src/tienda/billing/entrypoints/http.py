@@ -7,13 +7,15 @@ GET  /accounts/{id}/orders          online orders; /orders/pending: not paid and
 GET  /accounts/{id}/invoices        invoices with their lines (DTE 33 figures)
 GET  /accounts/{id}/invoices/upcoming  the next renewal invoice as it would be issued now (writes nothing)
 GET  /accounts/{id}/balance         balance due, credit, periods, card, billing data (the snapshot's view)
-POST /admin/renewals                {"date": "2027-01-31"}: run renewal for that date; a token for every account ("*")
+POST /admin/renewals                {"date": "2027-01-31"}: start (or join) renewal for that date, answer 202 at once;
+                                    a token for every account ("*")
+GET  /admin/renewals/{date}         where that date's renewal run stands (accounts total, done, left; state)
 """
 
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 from tienda.billing.service_layer import views
@@ -23,10 +25,10 @@ from tienda.billing.service_layer.read_models import (
     Invoices,
     Orders,
     Payments,
-    Renewals,
-    RenewedInvoice,
+    RenewalStatus,
 )
 from tienda.billing.service_layer.renewal import renew_due_accounts
+from tienda.billing.service_layer.renewal_runs import RenewalProgress, RenewalRuns
 from tienda.billing.service_layer.upcoming import NoUpcomingInvoice, UpcomingInvoice, upcoming_invoice
 from tienda.contracts.business_day import business_date
 from tienda.messaging.clock import Clock
@@ -38,7 +40,7 @@ class RenewalRun(BaseModel):
     date: dt.date = Field(description="The renewal date to run, YYYY-MM-DD.")
 
 
-def routes(clock: Clock) -> Callable[[Runtime, TokenRing], Sequence[APIRouter]]:
+def routes(clock: Clock, runs: RenewalRuns) -> Callable[[Runtime, TokenRing], Sequence[APIRouter]]:
     def build(runtime: Runtime, tokens: TokenRing) -> Sequence[APIRouter]:
         accounts = account_readers(tokens)
         admin = operators(tokens, "running renewals spans accounts")
@@ -98,27 +100,44 @@ def routes(clock: Clock) -> Callable[[Runtime, TokenRing], Sequence[APIRouter]]:
             async with runtime.readers() as session:
                 return await views.account_billing(session, account_id)
 
-        @admin.post("/admin/renewals")
-        async def renew(run: RenewalRun) -> Renewals:
-            """Run renewal for a date (operators), with a token for every account ("*").
+        @admin.post("/admin/renewals", status_code=status.HTTP_202_ACCEPTED)
+        async def renew(run: RenewalRun) -> RenewalStatus:
+            """Start renewal for a date (operators, with a token for every account ("*")), or join the run
+            of that date already going, and answer at once where it stands (202).
 
-            Issues each renewal invoice due by that date, once per account and period (running a date
-            twice issues nothing more), and answers the invoices it issued or held."""
-            renewed = await renew_due_accounts(runtime.unit_of_work, run.date, clock())
-            return Renewals(
-                date=run.date,
-                invoices=[
-                    RenewedInvoice(
-                        account_id=r.account_id,
-                        invoice_id=r.invoice_id,
-                        period_start=r.period_start,
-                        period_end=r.period_end,
-                        status=r.status,
-                    )
-                    for r in renewed
-                ],
-            )
+            The run issues each renewal invoice due by that date, once per account and period (running a
+            date twice issues nothing more), in short transactions; follow it at ``GET /admin/renewals/{date}``
+            or on the ``tienda_billing_renewal_accounts_left`` gauge."""
+
+            async def job(progress: RenewalProgress) -> object:
+                return await renew_due_accounts(runtime.unit_of_work, run.date, clock(), progress)
+
+            runs.start_or_join(run.date, job)
+            return _status(runs, run.date)
+
+        @admin.get("/admin/renewals/{day}")
+        async def renewal(day: dt.date) -> RenewalStatus:
+            """Where the renewal run of a date stands in this worker: accounts total, done, failed and left,
+            invoices issued, state (running, finished, failed). 404 if this worker has not run that date."""
+            return _status(runs, day)
 
         return [accounts, admin]
 
     return build
+
+
+def _status(runs: RenewalRuns, day: dt.date) -> RenewalStatus:
+    progress = runs.progress(day)
+    if progress is None:
+        raise HTTPException(404, f"no renewal run for {day} in this worker: start one with POST /admin/renewals")
+    return RenewalStatus(
+        date=progress.date,
+        state=progress.state.value,
+        accounts_total=progress.total,
+        accounts_done=progress.done,
+        accounts_failed=progress.failed,
+        accounts_left=progress.left,
+        invoices=progress.invoices,
+        started_at=progress.started_at,
+        finished_at=progress.finished_at,
+    )

@@ -260,16 +260,16 @@ class AccountBilling(ReadModel):
         )
 
 
-class RenewedInvoice(ReadModel):
-    account_id: str
-    invoice_id: str
-    period_start: date
-    period_end: date
-    status: str = Field(description="pending, paid... or held when the UF value of the date is not known yet")
-
-
-class Renewals(ReadModel):
-    """What a renewal run issued: the invoices it issued or held (none when the date was already renewed)."""
+class RenewalStatus(ReadModel):
+    """Where the renewal run of a date stands in this worker: started or joined by
+    ``POST /admin/renewals``, followed with ``GET /admin/renewals/{date}``."""
 
     date: date
-    invoices: list[RenewedInvoice]
+    state: str = Field(description="running, finished, or failed (the next run renews what is left)")
+    accounts_total: int = Field(description="accounts due by the date when the run started")
+    accounts_done: int = Field(description="accounts renewed so far (their invoices committed)")
+    accounts_failed: int = Field(description="accounts whose renewal failed; the next run retries them")
+    accounts_left: int = Field(description="accounts still to renew in this run")
+    invoices: int = Field(description="renewal invoices issued or held so far")
+    started_at: datetime
+    finished_at: datetime | None = None

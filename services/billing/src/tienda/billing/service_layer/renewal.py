@@ -2,14 +2,18 @@
 
 The worker's scheduler runs it every few minutes for the day in Chile; an operator runs
 it for a given date with ``python -m tienda.billing.renewal run --date 2027-01-31`` or
-``POST /admin/renewals``. All three call ``renew_due_accounts``. Each account renews in
-its own transaction; the invoice of an account and period is unique in the database, so
-two runs that race issue it once. The renewal invoice is dated on the renewal date (the
-first day of the period) and converts at that date's UF value; without it, the invoice
-is held until the value arrives.
+``POST /admin/renewals``. All three call ``renew_due_accounts``, which walks the due
+accounts in chunks and renews them in short transactions of several accounts each (see
+``TRANSACTION_SECONDS``), giving the event loop back in between; the invoice of an account
+and period is unique in the database, and each transaction re-reads its accounts, so two
+runs that race issue it once, and a run stopped anywhere resumes where it stopped. The
+renewal invoice is dated on the renewal date (the first day of the period) and converts
+at that date's UF value; without it, the invoice is held until the value arrives.
 """
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -20,9 +24,10 @@ from tienda.billing.adapters.invoices import NewInvoice
 from tienda.billing.domain import ids
 from tienda.billing.domain.accounts import BillingAccount
 from tienda.billing.domain.charges import PlacedCharge
-from tienda.billing.domain.periods import Period
 from tienda.billing.domain.renewal import CarriedOrder, renewal_invoice
 from tienda.billing.service_layer import documents, payments, views
+from tienda.billing.service_layer.renewal_runs import RenewalProgress
+from tienda.contracts.pricing.periods import Period
 from tienda.messaging.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -37,10 +42,83 @@ class Renewed:
     status: str
 
 
-async def renew_due_accounts(uow_factory: Callable[[], UnitOfWork], on: date, now: datetime) -> list[Renewed]:
-    """Issue the renewal invoices due by ``on`` of every account, each account in its own transaction."""
+CHUNK_ACCOUNTS = 200
+"""Accounts read per step of a run (one query)."""
+TRANSACTION_SECONDS = 0.2
+"""A renewal transaction commits once it has taken this long (or its chunk is done). Between two
+accounts, and between two snapshots at commit, it gives the event loop back: with SQLite the
+statements run on the loop's thread, so the loop is held for one account's work at a time (a few
+milliseconds), not for the transaction. The budget bounds how long the consumer's handlers wait
+for the write lock behind renewal (carts keep a sub-second latency) and how much a failure redoes."""
+
+
+async def renew_due_accounts(
+    uow_factory: Callable[[], UnitOfWork],
+    on: date,
+    now: datetime,
+    progress: RenewalProgress | None = None,
+    *,
+    chunk: int = CHUNK_ACCOUNTS,
+    budget: float = TRANSACTION_SECONDS,
+) -> list[Renewed]:
+    """Issue the renewal invoices due by ``on`` of every account, in short transactions of several
+    accounts each, giving the event loop back between them. Resumable: a renewed account is no
+    longer due, so a run stopped anywhere (kill -9 included) and started again renews the rest."""
+    progress = progress or RenewalProgress(on)
     async with uow_factory() as uow:
-        due = await accounts.accounts_due(uow.session, on)
+        progress.total = await accounts.count_due(uow.session, on)
+    renewed: list[Renewed] = []
+    after = ""
+    while True:
+        async with uow_factory() as uow:
+            due = await accounts.accounts_due(uow.session, on, after=after, limit=chunk)
+        if not due:
+            return renewed
+        after = due[-1]
+        renewed += await _renew_chunk(uow_factory, due, on, now, budget, progress)
+        progress.chunks += 1
+
+
+async def _renew_chunk(
+    uow_factory: Callable[[], UnitOfWork],
+    due: list[str],
+    on: date,
+    now: datetime,
+    budget: float,
+    progress: RenewalProgress,
+) -> list[Renewed]:
+    """Renew ``due`` in transactions of at most ``budget`` seconds each; a transaction that fails is
+    redone account by account, so that one bad account holds none of the others back."""
+    renewed: list[Renewed] = []
+    pending = due
+    while pending:
+        attempted: list[str] = []
+        try:
+            async with uow_factory() as uow:
+                started = time.perf_counter()
+                issued: list[Renewed] = []
+                for account_id in pending:
+                    attempted.append(account_id)
+                    issued += await renew_account(uow, account_id, on, now)
+                    if time.perf_counter() - started >= budget:
+                        break
+                    await asyncio.sleep(0)  # heartbeats, fetches and reads go between two accounts
+                await uow.commit()
+        except Exception:  # noqa: BLE001 - redone one by one below, where each failure is logged
+            log.warning("renewal of %d account(s) for %s failed together; renewing them one by one", len(attempted), on)
+            issued = await _renew_one_by_one(uow_factory, attempted, on, now, progress)
+        else:
+            progress.done += len(attempted)
+        progress.invoices += len(issued)
+        renewed += issued
+        pending = pending[len(attempted) :]
+        await asyncio.sleep(0)  # the loop's other work (heartbeats, fetches, commits, carts) goes first
+    return renewed
+
+
+async def _renew_one_by_one(
+    uow_factory: Callable[[], UnitOfWork], due: list[str], on: date, now: datetime, progress: RenewalProgress
+) -> list[Renewed]:
     renewed: list[Renewed] = []
     for account_id in due:
         try:
@@ -49,8 +127,11 @@ async def renew_due_accounts(uow_factory: Callable[[], UnitOfWork], on: date, no
                 await uow.commit()
         except Exception:
             log.exception("renewal of %s for %s failed; the next run retries it", account_id, on)
+            progress.failed += 1
             continue
+        progress.done += 1
         renewed += issued
+        await asyncio.sleep(0)
     return renewed
 
 
@@ -84,6 +165,7 @@ async def issue_renewal_invoice(uow: UnitOfWork, account: BillingAccount, period
         lines = await charges.order_charges(session, unpaid.order_id)
         placed_lines = tuple(r.placed(conversion=unpaid.conversion) for r in lines)
         carried.append(CarriedOrder(unpaid.order_id, placed_lines, unpaid.paid_clp))
+    await asyncio.sleep(0)  # the loop's other work between this account's reads and its writes
     invoice = renewal_invoice(
         account,
         period,
@@ -112,6 +194,7 @@ async def issue_renewal_invoice(uow: UnitOfWork, account: BillingAccount, period
     await charges.invoice_order_charges(session, carried_ids, invoice_id)
     recurring_keys = [(c.charge.activation_id, c.charge.line) for c in invoice.recurring]
     await charges.mark_recurring(session, recurring_keys, period.start)
+    await asyncio.sleep(0)  # and before it is priced and issued
     return await _complete_if_uf_known(uow, account_id, invoice_id, period, now)
 
 

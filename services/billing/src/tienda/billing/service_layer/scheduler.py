@@ -2,13 +2,16 @@
 that waited too long for their document, driven by an injectable clock so that tests (and
 operators) can set the day."""
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import cast
 
 from tienda.billing.domain.autopay import DEFAULT_RETRY_DAYS
 from tienda.billing.service_layer import autopay, payments, renewal, uf_holds
+from tienda.billing.service_layer.renewal_runs import RenewalProgress, RenewalRuns
 from tienda.contracts.business_day import business_date
 from tienda.messaging.clock import Clock
 from tienda.messaging.periodic import every
@@ -35,11 +38,14 @@ class TickReport:
     unmatched: int = 0
 
 
-async def tick(uow_factory: Callable[[], UnitOfWork], now: datetime, policy: SchedulerPolicy) -> TickReport:
+async def tick(
+    uow_factory: Callable[[], UnitOfWork], now: datetime, policy: SchedulerPolicy, runs: RenewalRuns | None = None
+) -> TickReport:
     """Everything that is due at ``now``: the day's renewals (in Chile), retries, hold alerts, and
-    the payments whose grace for their document is over."""
+    the payments whose grace for their document is over. The renewals go through ``runs`` (joining
+    a run of the same date an operator started) when given."""
     report = TickReport(now)
-    report.renewed = await renewal.renew_due_accounts(uow_factory, business_date(now), now)
+    report.renewed = await renew(uow_factory, business_date(now), now, runs)
     retries = await autopay.retry_due(uow_factory, now, policy.retry_days)
     report.retried, report.gave_up = retries.retried, retries.gave_up
     report.hold_alerts = await uf_holds.alert_old_holds(uow_factory, now, policy.uf_hold_alert_after)
@@ -47,17 +53,30 @@ async def tick(uow_factory: Callable[[], UnitOfWork], now: datetime, policy: Sch
     return report
 
 
+async def renew(
+    uow_factory: Callable[[], UnitOfWork], on: date, now: datetime, runs: RenewalRuns | None
+) -> list[renewal.Renewed]:
+    if runs is None:
+        return await renewal.renew_due_accounts(uow_factory, on, now)
+
+    async def job(progress: RenewalProgress) -> list[renewal.Renewed]:
+        return await renewal.renew_due_accounts(uow_factory, on, now, progress)
+
+    return cast(list[renewal.Renewed], await asyncio.shield(runs.start_or_join(on, job)))
+
+
 async def run_scheduler(
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
     policy: SchedulerPolicy,
     leads: Callable[[], bool] = lambda: True,
+    runs: RenewalRuns | None = None,
 ) -> None:
     """Tick every ``policy.interval_seconds`` while this replica ``leads`` (one replica renews and
     retries), until cancelled; a failed tick is logged and retried next time."""
 
     async def step() -> None:
-        report = await tick(uow_factory, clock(), policy)
+        report = await tick(uow_factory, clock(), policy, runs)
         if report.renewed or report.retried or report.gave_up or report.hold_alerts or report.unmatched:
             log.info(
                 "scheduler: %d renewal invoice(s), %d autopay retr(ies), %d given up, %d hold alert(s), "

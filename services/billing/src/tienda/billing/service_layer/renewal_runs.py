@@ -1,0 +1,93 @@
+"""Renewal runs of one worker: where each date's run stands, started once and joined by anyone.
+
+The scheduler, ``POST /admin/renewals`` and the operator's command all renew through
+``renewal.renew_due_accounts``; in the worker they go through ``RenewalRuns`` so that a date
+has one run at a time in the process: a second request for a date being renewed joins it
+instead of walking the same accounts again. A run keeps its progress after it ends, for
+``GET /admin/renewals/{date}`` and the ``tienda_billing_renewal_accounts_left`` gauge."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+log = logging.getLogger(__name__)
+
+
+class RunState(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+@dataclass
+class RenewalProgress:
+    """Where a renewal run for ``date`` stands. ``total`` is counted when the run starts; accounts
+    that fail are retried by the next run (the scheduler's, or the operator's)."""
+
+    date: date
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    invoices: int = 0
+    chunks: int = 0
+    state: RunState = RunState.RUNNING
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+
+    @property
+    def left(self) -> int:
+        return max(self.total - self.done - self.failed, 0)
+
+
+Job = Callable[[RenewalProgress], Awaitable[object]]
+
+
+class RenewalRuns:
+    """The renewal runs of this process, by date."""
+
+    def __init__(self) -> None:
+        self._runs: dict[date, RenewalProgress] = {}
+        self._tasks: dict[date, asyncio.Task[object]] = {}
+
+    def progress(self, on: date) -> RenewalProgress | None:
+        return self._runs.get(on)
+
+    def all(self) -> list[RenewalProgress]:
+        return [self._runs[on] for on in sorted(self._runs)]
+
+    def start_or_join(self, on: date, job: Job) -> "asyncio.Task[object]":
+        """The running task of ``on``'s run, or a new one running ``job``."""
+        task = self._tasks.get(on)
+        if task is not None and not task.done():
+            return task
+        progress = self._runs[on] = RenewalProgress(on)
+        task = asyncio.create_task(self._run(progress, job), name=f"renewal {on}")
+        self._tasks[on] = task
+        return task
+
+    async def _run(self, progress: RenewalProgress, job: Job) -> object:
+        try:
+            result = await job(progress)
+        except asyncio.CancelledError:
+            progress.state = RunState.FAILED
+            log.info("renewal run for %s stopped with the worker after %d account(s)", progress.date, progress.done)
+            raise
+        except Exception:
+            progress.state = RunState.FAILED
+            log.exception("renewal run for %s stopped after %d account(s)", progress.date, progress.done)
+            raise
+        else:
+            progress.state = RunState.FINISHED
+            return result
+        finally:
+            progress.finished_at = datetime.now(UTC)
+
+    async def stop(self) -> None:
+        """Cancel the runs still going (the worker stops): their committed chunks stay, the rest waits
+        for the next run."""
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)

@@ -27,6 +27,7 @@ from tienda.contracts.messages.billing import (
 )
 from tienda.contracts.messages.payment import PaymentFailed, PaymentReceived
 from tienda.contracts.messages.plans import BillingCycle, PlanContracted
+from tienda.contracts.messages.store import ReducedLine, ReductionScheduled
 from tienda.contracts.topics import PLATFORM_ACCOUNT
 from tienda.contracts.types import PaymentMode
 from tienda.messaging.database import session_factory
@@ -81,6 +82,29 @@ def charge_scheduled(
         ],
     )
     return new_envelope(payload, account_id=account_id, producer="store", occurred_at=at_noon(effective))
+
+
+def reduction_scheduled(
+    account_id: str, sku: str, quantity: int, requested_on: date = date(2027, 2, 15)
+) -> Envelope[ReductionScheduled]:
+    payload = ReductionScheduled(
+        reduction_id=uuid.uuid4(),
+        request_id=f"red-{uuid.uuid4().hex[:6]}",
+        requested_by=CAMILA,
+        requested_on=requested_on,
+        lines=[
+            ReducedLine(
+                sku=sku,
+                description="Usuario adicional",
+                resource="users",
+                quantity=quantity,
+                units=quantity,
+                unit_price_uf="0.5000",
+            )
+        ],
+        entitlements_after=[],
+    )
+    return new_envelope(payload, account_id=account_id, producer="store")
 
 
 def uf_published(day: date, value: str) -> Envelope[UfValuePublished]:

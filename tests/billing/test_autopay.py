@@ -19,7 +19,7 @@ from tests.billing.conftest import (
 )
 from tests.samples import CAMILA, as_dict
 from tienda.billing.domain.autopay import AutopayState, Step, next_step
-from tienda.billing.service_layer.autopay import subscribe_card
+from tienda.billing.service_layer.handlers import subscribe_card
 from tienda.billing.service_layer.scheduler import SchedulerPolicy
 from tienda.contracts.cards import contains_card_number
 from tienda.contracts.envelope import Envelope

@@ -1,7 +1,6 @@
 """Renewal: each account's invoice for the new period, exactly once, with the plan, the add-ons,
 the prorated charges paid at renewal and the online orders still unpaid, carried in."""
 
-import uuid
 from datetime import UTC, date, datetime
 
 from tests.billing.conftest import (
@@ -12,11 +11,9 @@ from tests.billing.conftest import (
     charge_scheduled,
     payloads,
     payment,
+    reduction_scheduled,
     uf_published,
 )
-from tests.samples import CAMILA
-from tienda.contracts.envelope import new_envelope
-from tienda.contracts.messages.store import ReducedLine, ReductionScheduled
 from tienda.contracts.types import PaymentMode
 
 RENEWAL_1, RENEWAL_2 = date(2027, 2, 28), date(2027, 3, 31)
@@ -203,27 +200,6 @@ async def test_an_invoice_without_billing_data_is_issued_and_operations_are_told
     assert invoice["billing_data"] is None
     assert (alert["kind"], alert["details"]) == ("billing_data_missing", {"invoice_id": renewed.invoice_id})
     assert account_id in alert["summary"]
-
-
-def reduction_scheduled(account_id, sku, quantity, requested_on=date(2027, 2, 15)):
-    payload = ReductionScheduled(
-        reduction_id=uuid.uuid4(),
-        request_id=f"red-{uuid.uuid4().hex[:6]}",
-        requested_by=CAMILA,
-        requested_on=requested_on,
-        lines=[
-            ReducedLine(
-                sku=sku,
-                description="Usuario adicional",
-                resource="users",
-                quantity=quantity,
-                units=quantity,
-                unit_price_uf="0.5000",
-            )
-        ],
-        entitlements_after=[],
-    )
-    return new_envelope(payload, account_id=account_id, producer="store")
 
 
 async def test_a_reduction_lowers_the_recurring_amount_from_the_next_renewal_without_refunding_the_period(billing):

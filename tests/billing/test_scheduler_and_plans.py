@@ -78,7 +78,7 @@ async def test_the_worker_runs_the_scheduler_with_the_settings_it_was_given(engi
     held_at = clock.now
     [scheduler] = worker.background
     clock.now, seen = held_at + timedelta(minutes=80), clock.reads
-    task = asyncio.create_task(scheduler(SimpleNamespace(unit_of_work=billing.h.unit_of_work)))  # type: ignore[arg-type]
+    task = asyncio.create_task(scheduler(SimpleNamespace(unit_of_work=billing.h.unit_of_work, leads=lambda: True)))  # type: ignore[arg-type]
     try:
         await clock.read(seen + 2)  # a whole tick 80 minutes after the hold: under the limit
         assert of_type(await billing.fresh(), "OperationsAlert") == []

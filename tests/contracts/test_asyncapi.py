@@ -10,7 +10,7 @@ import pytest
 
 from tienda.contracts.asyncapi import DOCS_DIR, document, documents
 from tienda.contracts.ordering import ORDERING
-from tienda.contracts.topics import topic_named
+from tienda.contracts.topics import SERVICES, topic_named, topics_consumed_by
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = ROOT / "tools" / "asyncapi" / "validate.mjs"
@@ -58,3 +58,10 @@ def test_each_ordering_statement_describes_a_topic_its_service_consumes_and_is_i
             if op["action"] == "receive" and op["channel"]["$ref"] == f"#/channels/{topic_name.replace('.', '-')}"
         ]
         assert operation["description"] == statement
+
+
+def test_every_topic_a_service_reads_states_what_it_does_about_order():
+    consumed = {(service, topic.name) for service in SERVICES for topic in topics_consumed_by(service)}
+    assert set(ORDERING) == consumed
+    receives = [op for op in document()["operations"].values() if op["action"] == "receive"]
+    assert all(op.get("description") for op in receives)

@@ -60,7 +60,10 @@ async def test_the_charge_billing_records_is_in_the_trace_of_the_cart(engine, bi
     assert charge["trace_parent"]
 
     billing_side = await harness(billing(BillingSettings()), billing_engine)
-    await billing_side.deliver(decode(json.dumps(charge).encode()))
+    outcome = await billing_side.deliver(decode(json.dumps(charge).encode()))
+    assert outcome == "processed"
+    [recorded] = await billing_side.rows("charges")
+    assert recorded["activation_id"] == charge["payload"]["activation_id"]
     spans = {span.name: span for span in EXPORTER.get_finished_spans()}
     cart_span, charge_span = spans["store process ActivationRequested"], spans["billing process ChargeScheduled"]
     assert cart_span.context.trace_id == cart.correlation_id.int

@@ -97,7 +97,10 @@ def document(service: str | None = None) -> Document:
             "version": VERSION,
             "description": "Messages of Tienda, the self-service store of a SaaS ERP. Every message is one JSON "
             "envelope (event id, type, schema version, occurred-at, correlation and causation ids, producer, "
-            "account id) with its payload; the Kafka key is the account id.",
+            "account id) with its payload; the Kafka key is the account id. Ordering: Kafka keeps the order "
+            "of one partition of one topic, so one account's messages on one topic keep the order their "
+            "producer gave them; two topics are never ordered against each other. Each receive operation "
+            "says what its service does about the pairs whose order matters.",
         },
         "defaultContentType": "application/json",
         "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka", "description": "make run"}},

@@ -15,6 +15,7 @@ def policy(settings: BillingSettings) -> SchedulerPolicy:
     return SchedulerPolicy(
         retry_days=tuple(settings.autopay_retry_days),
         uf_hold_alert_after=settings.uf_hold_alert_after,
+        payment_match_grace=settings.payment_match_grace,
         interval_seconds=settings.scheduler_interval_seconds,
     )
 
@@ -23,7 +24,7 @@ def definition(settings: BillingSettings, clock: Clock = system_clock) -> Servic
     scheduling = policy(settings)
 
     async def scheduler(runtime: Runtime) -> None:
-        await run_scheduler(runtime.unit_of_work, clock, scheduling)
+        await run_scheduler(runtime.unit_of_work, clock, scheduling, runtime.leads)
 
     return ServiceDefinition(
         SERVICE, metadata, messaging, MIGRATIONS, consumer(), http.routes(clock), background=(scheduler,), clock=clock

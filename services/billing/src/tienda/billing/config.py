@@ -19,6 +19,12 @@ class BillingSettings(WorkerSettings):
         default=[1, 3, 5],
         description="Days after the first failed card charge at which autopay retries, JSON e.g. [1, 3, 5].",
     )
+    payment_match_grace_minutes: float = Field(
+        default=1440,
+        gt=0,
+        description="A payment quoting an order or invoice billing has not created waits this long for it "
+        "before it is raised as unmatched (payment_unmatched).",
+    )
     scheduler_interval_seconds: float = Field(
         default=60, gt=0, description="How often the scheduler looks for renewals, retries and old holds."
     )
@@ -26,3 +32,7 @@ class BillingSettings(WorkerSettings):
     @property
     def uf_hold_alert_after(self) -> timedelta:
         return timedelta(minutes=self.uf_hold_alert_minutes)
+
+    @property
+    def payment_match_grace(self) -> timedelta:
+        return timedelta(minutes=self.payment_match_grace_minutes)

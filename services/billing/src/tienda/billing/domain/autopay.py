@@ -7,7 +7,7 @@ advisor and operations are told.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -27,6 +27,50 @@ class AutopayState:
     failures: int
     """Of those, how many the gateway reported failed."""
     first_failure_at: datetime | None
+
+
+class AutopayStatus(Enum):
+    REQUESTED = "requested"
+    """A charge is with the gateway."""
+    FAILED = "failed"
+    """The gateway declined it; a retry is due on its day."""
+    SETTLED = "settled"
+    """The invoice was paid."""
+    EXHAUSTED = "exhausted"
+    """The last retry was declined too: autopay gave up."""
+    STOPPED = "stopped"
+    """The card was removed before a retry."""
+
+
+@dataclass(frozen=True)
+class Autopay:
+    """Where automatic payment of one invoice stands."""
+
+    status: AutopayStatus | None = None
+    """None: the invoice was never charged to a card."""
+    attempts: int = 0
+    failures: int = 0
+    first_failure_at: datetime | None = None
+    last_reason: str | None = None
+
+    @property
+    def state(self) -> AutopayState:
+        return AutopayState(self.attempts, self.failures, self.first_failure_at)
+
+    def requested(self, attempt: int) -> "Autopay":
+        return replace(self, status=AutopayStatus.REQUESTED, attempts=attempt)
+
+    def failed(self, reason: str, at: datetime) -> "Autopay":
+        return replace(
+            self,
+            status=AutopayStatus.FAILED,
+            failures=self.failures + 1,
+            first_failure_at=self.first_failure_at or at,
+            last_reason=reason,
+        )
+
+    def ended(self, status: AutopayStatus) -> "Autopay":
+        return replace(self, status=status)
 
 
 def next_step(state: AutopayState, retry_days: Sequence[int], now: datetime) -> Step:

@@ -1,5 +1,6 @@
 """How a payment settles what a document owes: full, partial, or over (a credit for later)."""
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tienda.billing.domain.documents import DocumentStatus
@@ -64,3 +65,27 @@ def issue(total: CLP, paid_before: CLP, account_credit: CLP, use_credit: bool = 
     over = paid_before - paid
     usable = min(account_credit, total - paid) if use_credit else 0
     return Issue(Balance(total, usable, paid), over_payment=over, credit_left=account_credit - usable + over)
+
+
+def owed(status: DocumentStatus, balance: Balance | None) -> CLP:
+    """What one order or invoice still owes: nothing while it is held (its amounts are not known
+    yet), once it is paid, or once it was carried into a renewal invoice (which owes it instead)."""
+    if balance is None or not status.unpaid:
+        return 0
+    return max(balance.due, 0)
+
+
+def balance_due(documents: Iterable[tuple[DocumentStatus, Balance | None]]) -> CLP:
+    """What an account owes: the sum of what each of its orders and invoices still owes."""
+    return sum(owed(status, balance) for status, balance in documents)
+
+
+def settle_in_turn(total: CLP, amounts: Sequence[CLP]) -> list[Settlement]:
+    """Payments made before a document's amounts were known, settled against its ``total`` in the
+    order they came: the same as if each had arrived after the amounts were known."""
+    settled, due = [], total
+    for amount in amounts:
+        settlement = settle(due, amount)
+        settled.append(settlement)
+        due = settlement.balance_due
+    return settled

@@ -1,5 +1,5 @@
 """Billing's read endpoints, and the operator's renewal endpoint (the worker adds health, metrics
-and the documents).
+and the documents). Each answers a read model of ``service_layer/read_models.py``.
 
 GET  /accounts/{id}/charges         charges recorded per activation line, with their status
 GET  /accounts/{id}/payments        payment history: what, amount, method, who, when
@@ -11,12 +11,20 @@ POST /admin/renewals                {"date": "2027-01-31"}: run renewal for that
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from tienda.billing.adapters import views
+from tienda.billing.service_layer import views
+from tienda.billing.service_layer.read_models import (
+    AccountBilling,
+    Charges,
+    Invoices,
+    Orders,
+    Payments,
+    Renewals,
+    RenewedInvoice,
+)
 from tienda.billing.service_layer.renewal import renew_due_accounts
 from tienda.messaging.clock import Clock
 from tienda.messaging.http import TokenRing, account_readers, operators
@@ -33,65 +41,64 @@ def routes(clock: Clock) -> Callable[[Runtime, TokenRing], Sequence[APIRouter]]:
         admin = operators(tokens, "running renewals spans accounts")
 
         @accounts.get("/accounts/{account_id}/charges")
-        async def charges(account_id: str) -> dict[str, Any]:
+        async def charges(account_id: str) -> Charges:
             """Charges per activation line: SKU, quantity, price, effective date, status, period, order, invoice."""
             async with runtime.readers() as session:
-                return {"account_id": account_id, "charges": await views.charges_of(session, account_id)}
+                return await views.charges_of(session, account_id)
 
         @accounts.get("/accounts/{account_id}/payments")
-        async def payments(account_id: str) -> dict[str, Any]:
+        async def payments(account_id: str) -> Payments:
             """Payment history, newest first: what was paid (reference), amount, method, who, when."""
             async with runtime.readers() as session:
-                return {"account_id": account_id, "payments": await views.payments_of(session, account_id)}
+                return await views.payments_of(session, account_id)
 
         @accounts.get("/accounts/{account_id}/orders")
-        async def orders(account_id: str) -> dict[str, Any]:
+        async def orders(account_id: str) -> Orders:
             """Online orders, newest first: date, status, net, IVA, total, paid, balance, invoice."""
             async with runtime.readers() as session:
-                return {"account_id": account_id, "orders": await views.orders_of(session, account_id)}
+                return await views.orders_of(session, account_id)
 
         @accounts.get("/accounts/{account_id}/orders/pending")
-        async def pending_orders(account_id: str) -> dict[str, Any]:
+        async def pending_orders(account_id: str) -> Orders:
             """Pending orders (órdenes pendientes): online orders not paid yet and not carried into a renewal."""
             async with runtime.readers() as session:
-                pending = await views.orders_of(session, account_id, pending_only=True)
-                return {"account_id": account_id, "orders": pending}
+                return await views.orders_of(session, account_id, pending_only=True)
 
         @accounts.get("/accounts/{account_id}/invoices")
-        async def invoices(account_id: str) -> dict[str, Any]:
+        async def invoices(account_id: str) -> Invoices:
             """Invoices, newest first, with their lines and the DTE 33 figures: net, IVA, total, credit, paid, due."""
             async with runtime.readers() as session:
-                return {"account_id": account_id, "invoices": await views.invoices_of(session, account_id)}
+                return await views.invoices_of(session, account_id)
 
         @accounts.get("/accounts/{account_id}/balance")
-        async def balance(account_id: str) -> dict[str, Any]:
+        async def balance(account_id: str) -> AccountBilling:
             """The account's billing view: balance due, credit, periods, orders, invoices, payments, card.
 
             The same view the compacted snapshot topic carries: plan and periods, pending orders, invoices,
             the latest payments, the card (brand and last four digits only) and the billing data in use."""
             async with runtime.readers() as session:
-                return {"account_id": account_id, **await views.account_view(session, account_id)}
+                return await views.account_billing(session, account_id)
 
         @admin.post("/admin/renewals")
-        async def renew(run: RenewalRun) -> dict[str, Any]:
+        async def renew(run: RenewalRun) -> Renewals:
             """Run renewal for a date (operators), with a token for every account ("*").
 
             Issues each renewal invoice due by that date, once per account and period (running a date
             twice issues nothing more), and answers the invoices it issued or held."""
             renewed = await renew_due_accounts(runtime.unit_of_work, run.date, clock())
-            return {
-                "date": run.date.isoformat(),
-                "invoices": [
-                    {
-                        "account_id": r.account_id,
-                        "invoice_id": r.invoice_id,
-                        "period_start": r.period_start.isoformat(),
-                        "period_end": r.period_end.isoformat(),
-                        "status": r.status,
-                    }
+            return Renewals(
+                date=run.date,
+                invoices=[
+                    RenewedInvoice(
+                        account_id=r.account_id,
+                        invoice_id=r.invoice_id,
+                        period_start=r.period_start,
+                        period_end=r.period_end,
+                        status=r.status,
+                    )
                     for r in renewed
                 ],
-            }
+            )
 
         return [accounts, admin]
 

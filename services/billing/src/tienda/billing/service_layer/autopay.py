@@ -1,4 +1,4 @@
-"""Card autopay: the subscribed card, payment requests to the gateway, retries, giving up.
+"""Card autopay: payment requests to the gateway for the subscribed card, retries, giving up.
 
 Billing keeps only the gateway's token reference, the brand and the last four digits. A
 request whose payload carries a card number is refused before anything is stored: it is
@@ -6,22 +6,21 @@ dead-lettered with a reason that does not repeat the number.
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tienda.billing.adapters import repository
-from tienda.billing.adapters.repository import InvoiceRecord
+from tienda.billing.adapters import cards, invoices, payments
+from tienda.billing.adapters.invoices import InvoiceRecord
 from tienda.billing.domain import ids
-from tienda.billing.domain.autopay import AutopayState, Step, next_step
+from tienda.billing.domain.autopay import AutopayStatus, Step, next_step
 from tienda.billing.service_layer import alerts, views
 from tienda.contracts.cards import contains_card_number
-from tienda.contracts.envelope import Envelope, EnvelopeHeader, EventPayload
+from tienda.contracts.envelope import EnvelopeHeader, EventPayload
 from tienda.contracts.messages import billing as wire
 from tienda.contracts.messages.operations import Severity
 from tienda.messaging.errors import PermanentFailure
 from tienda.messaging.unit_of_work import UnitOfWork
-
-REQUESTED, FAILED, SETTLED, EXHAUSTED, STOPPED = "requested", "failed", "settled", "exhausted", "stopped"
 
 
 def refuse_card_numbers(payload: EventPayload) -> None:
@@ -30,60 +29,24 @@ def refuse_card_numbers(payload: EventPayload) -> None:
         raise PermanentFailure(f"{payload.message_type} refused: {wire.CARD_NUMBER_REFUSAL}")
 
 
-async def subscribe_card(envelope: Envelope[wire.CardSubscribed], uow: UnitOfWork) -> None:
-    """Keep the card's token reference, brand and last four digits; a new card replaces the old."""
-    card = envelope.payload
-    refuse_card_numbers(card)
-    subscription = repository.Card(
-        card.token_reference, card.brand, card.last_four, card.subscribed_by.model_dump(), envelope.occurred_at
-    )
-    await repository.save_card(uow.session, envelope.account_id, subscription)
-    await views.emit_snapshot(uow, envelope.account_id, envelope)
-
-
-async def unsubscribe_card(envelope: Envelope[wire.CardUnsubscribed], uow: UnitOfWork) -> None:
-    """Forget the card (only the named one, when a token reference is given)."""
-    request = envelope.payload
-    refuse_card_numbers(request)
-    current = await repository.card(uow.session, envelope.account_id)
-    if current is None or request.token_reference not in (None, current.token_reference):
-        return
-    await repository.remove_card(uow.session, envelope.account_id)
-    await views.emit_snapshot(uow, envelope.account_id, envelope)
-
-
 async def request_payment(
-    uow: UnitOfWork,
-    account_id: str,
-    invoice_id: str,
-    amount_clp: int,
-    attempt: int,
-    cause: EnvelopeHeader | None,
-    now: datetime,
+    uow: UnitOfWork, invoice: InvoiceRecord, amount_clp: int, attempt: int, cause: EnvelopeHeader | None, now: datetime
 ) -> bool:
-    """Ask the gateway to charge the account's card; False when the account has no card."""
-    card = await repository.card(uow.session, account_id)
+    """Ask the gateway to charge the account's card for ``invoice``; False when the account has no card."""
+    card = await cards.card(uow.session, invoice.account_id)
     if card is None:
         return False
-    request_id = ids.payment_request_id(invoice_id, attempt)
-    await repository.add_payment_request(
-        uow.session,
-        {
-            "request_id": request_id,
-            "account_id": account_id,
-            "invoice_id": invoice_id,
-            "attempt": attempt,
-            "amount_clp": amount_clp,
-            "token_reference": card.token_reference,
-            "requested_at": now,
-        },
+    request_id = ids.payment_request_id(invoice.invoice_id, attempt)
+    request = payments.PaymentRequest(
+        request_id, invoice.account_id, invoice.invoice_id, attempt, amount_clp, card.token_reference
     )
-    await repository.update_invoice(uow.session, invoice_id, autopay_status=REQUESTED, autopay_attempts=attempt)
+    await payments.add_payment_request(uow.session, request, now)
+    await invoices.set_autopay(uow.session, invoice.invoice_id, invoice.autopay.requested(attempt))
     await uow.emit(
         wire.PaymentRequested(
             request_id=request_id,
-            invoice_id=invoice_id,
-            payment_reference=invoice_id,
+            invoice_id=invoice.invoice_id,
+            payment_reference=invoice.invoice_id,
             amount_clp=amount_clp,
             token_reference=card.token_reference,
             brand=card.brand,
@@ -91,84 +54,76 @@ async def request_payment(
             attempt=attempt,
             requested_at=now,
         ),
-        account_id=account_id,
+        account_id=invoice.account_id,
         cause=cause,
     )
     return True
 
 
-async def request_first_payment(
-    uow: UnitOfWork, account_id: str, invoice_id: str, amount_clp: int, cause: EnvelopeHeader | None, now: datetime
-) -> None:
-    await request_payment(uow, account_id, invoice_id, amount_clp, 1, cause, now)
+async def charge_unpaid_invoices(uow: UnitOfWork, account_id: str, cause: EnvelopeHeader, now: datetime) -> None:
+    """A card was subscribed: the account's issued invoices that still owe something and that no
+    card was asked to pay go on autopay now, as if the card had been there when they were issued."""
+    for invoice in await invoices.unpaid_invoices_never_charged(uow.session, account_id):
+        due = invoice.amount_due or 0
+        if due > 0:
+            await request_payment(uow, invoice, due, 1, cause, now)
 
 
 async def record_failure(uow: UnitOfWork, invoice: InvoiceRecord, reason: str, failed_at: datetime) -> None:
     """The gateway could not charge the card for an invoice: count it; the scheduler retries."""
-    if invoice.autopay_status != REQUESTED or not invoice.status.unpaid:
+    if invoice.autopay.status is not AutopayStatus.REQUESTED or not invoice.status.unpaid:
         return
-    await repository.update_invoice(
-        uow.session,
-        invoice.invoice_id,
-        autopay_status=FAILED,
-        autopay_failures=invoice.autopay_failures + 1,
-        autopay_first_failure_at=invoice.autopay_first_failure_at or failed_at,
-        autopay_last_reason=reason,
-    )
+    await invoices.set_autopay(uow.session, invoice.invoice_id, invoice.autopay.failed(reason, failed_at))
 
 
-async def retry_due(uow_factory: Callable[[], UnitOfWork], now: datetime, retry_days: Sequence[int]) -> dict[str, int]:
+@dataclass(frozen=True)
+class Retries:
+    retried: int
+    gave_up: int
+
+
+async def retry_due(uow_factory: Callable[[], UnitOfWork], now: datetime, retry_days: Sequence[int]) -> Retries:
     """Retry the failed autopay charges whose day has come; give up after the last retry."""
-    done = {"retried": 0, "gave_up": 0}
+    retried = gave_up = 0
     async with uow_factory() as uow:
-        for invoice in await repository.invoices_with_autopay(uow.session, FAILED):
-            step = _step(invoice, retry_days, now)
+        for invoice in await invoices.invoices_with_autopay(uow.session, AutopayStatus.FAILED):
+            step = next_step(invoice.autopay.state, retry_days, now)
             if step is Step.RETRY:
-                done["retried"] += await _retry(uow, invoice, now)
+                retried += await _retry(uow, invoice, now)
             elif step is Step.GIVE_UP:
                 await _give_up(uow, invoice, now)
-                done["gave_up"] += 1
+                gave_up += 1
         await uow.commit()
-    return done
-
-
-def _step(invoice: InvoiceRecord, retry_days: Sequence[int], now: datetime) -> Step:
-    state = AutopayState(invoice.autopay_attempts, invoice.autopay_failures, invoice.autopay_first_failure_at)
-    return next_step(state, retry_days, now)
+    return Retries(retried, gave_up)
 
 
 async def _retry(uow: UnitOfWork, invoice: InvoiceRecord, now: datetime) -> int:
     due = invoice.amount_due or 0
     if not invoice.status.unpaid or due <= 0:
-        await repository.update_invoice(uow.session, invoice.invoice_id, autopay_status=SETTLED)
+        await invoices.set_autopay(uow.session, invoice.invoice_id, invoice.autopay.ended(AutopayStatus.SETTLED))
         return 0
-    attempt = invoice.autopay_attempts + 1
-    if not await request_payment(uow, invoice.account_id, invoice.invoice_id, due, attempt, None, now):
-        await repository.update_invoice(uow.session, invoice.invoice_id, autopay_status=STOPPED)
+    if not await request_payment(uow, invoice, due, invoice.autopay.attempts + 1, None, now):
+        await invoices.set_autopay(uow.session, invoice.invoice_id, invoice.autopay.ended(AutopayStatus.STOPPED))
         return 0
     return 1
 
 
 async def _give_up(uow: UnitOfWork, invoice: InvoiceRecord, now: datetime) -> None:
     due = invoice.amount_due or 0
-    await repository.update_invoice(uow.session, invoice.invoice_id, autopay_status=EXHAUSTED)
+    await invoices.set_autopay(uow.session, invoice.invoice_id, invoice.autopay.ended(AutopayStatus.EXHAUSTED))
     if due <= 0:
         return
-    reason = invoice.autopay_last_reason or "unknown"
+    attempts, reason = invoice.autopay.attempts, invoice.autopay.last_reason or "unknown"
     await uow.emit(
         wire.AutopayFailed(
-            invoice_id=invoice.invoice_id,
-            amount_clp=due,
-            attempts=invoice.autopay_attempts,
-            last_reason=reason,
-            gave_up_at=now,
+            invoice_id=invoice.invoice_id, amount_clp=due, attempts=attempts, last_reason=reason, gave_up_at=now
         ),
         account_id=invoice.account_id,
     )
     details: dict[str, Any] = {
         "invoice_id": invoice.invoice_id,
         "amount_clp": due,
-        "attempts": invoice.autopay_attempts,
+        "attempts": attempts,
         "last_reason": reason,
     }
     await alerts.raise_alert(
@@ -176,7 +131,7 @@ async def _give_up(uow: UnitOfWork, invoice: InvoiceRecord, now: datetime) -> No
         invoice.account_id,
         "autopay_exhausted",
         Severity.WARNING,
-        f"The card of account {invoice.account_id} was declined {invoice.autopay_attempts} times for invoice "
+        f"The card of account {invoice.account_id} was declined {attempts} times for invoice "
         f"{invoice.invoice_id} ({due} CLP; last: {reason}); the invoice stays pending: contact the customer.",
         details,
         None,

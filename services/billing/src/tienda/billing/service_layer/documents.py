@@ -2,20 +2,23 @@
 
 A document whose conversion needs a UF value billing does not know yet is stored as
 **held**: its lines and the charges on it are fixed, its pesos are not. It completes, in
-the transaction that records the value, when the value arrives.
+the transaction that records the value, when the value arrives. A payment that reached
+billing before its document is applied as soon as the document exists (``payments``).
 """
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
-from tienda.billing.adapters import repository
-from tienda.billing.adapters.repository import InvoiceRecord, NewInvoice, OrderRecord
+from tienda.billing.adapters import accounts, billing_data, charges, invoices, orders, payments, uf_values
+from tienda.billing.adapters.charges import ChargeRecord
+from tienda.billing.adapters.invoices import InvoiceRecord, NewInvoice
+from tienda.billing.adapters.orders import OrderRecord
 from tienda.billing.domain import ids
-from tienda.billing.domain.billing_data import display_rut
-from tienda.billing.domain.charges import ChargeStatus
 from tienda.billing.domain.documents import Conversion, DocumentStatus, PricedLine, document_totals, price_all
-from tienda.billing.domain.payments import issue
-from tienda.billing.service_layer import alerts, autopay
+from tienda.billing.domain.payments import issue, settle_in_turn
+from tienda.billing.service_layer import alerts, autopay, views
+from tienda.contracts.business_day import business_date
 from tienda.contracts.envelope import EnvelopeHeader
 from tienda.contracts.messages import billing as wire
 from tienda.contracts.types import Person
@@ -47,26 +50,42 @@ def document_line(priced: PricedLine) -> wire.DocumentLine:
     )
 
 
+async def resettle_earlier_payments(uow: UnitOfWork, document_id: str, paid_before: int, total: int) -> date | None:
+    """A held document got its amounts: the payments applied to it while it was held are settled
+    against its total in turn (applied and credit), as if they had come after it was priced.
+    The day (in Chile) of the payment that paid it in full, if one did."""
+    if paid_before <= 0:
+        return None
+    earlier = await payments.matched_to(uow.session, document_id)
+    paid_on = None
+    for payment, settled in zip(earlier, settle_in_turn(total, [p.amount_clp for p in earlier]), strict=True):
+        if payment.match is not None:
+            match = replace(payment.match, applied_clp=settled.applied, credit_clp=settled.credit)
+            await payments.match_payment(uow.session, payment.payment_id, match)
+        if paid_on is None and settled.balance_due == 0:
+            paid_on = business_date(payment.paid_at)
+    return paid_on
+
+
 async def add_credit(uow: UnitOfWork, account_id: str, amount: int) -> None:
     """Over-payment kept for the account's next invoice."""
     if amount > 0:
-        await repository.add_credit(uow.session, account_id, amount)
+        await accounts.add_credit(uow.session, account_id, amount)
 
 
 # --- orders -------------------------------------------------------------------------------------
 
 
 async def open_order(
-    uow: UnitOfWork, account_id: str, activation_id: str, cause: EnvelopeHeader | None, now: datetime
-) -> None:
-    """The online order of an activation whose charges are placed in their period."""
-    records = await repository.activation_charges(uow.session, activation_id)
-    first = records[0]
+    uow: UnitOfWork, account_id: str, lines: Sequence[ChargeRecord], cause: EnvelopeHeader | None, now: datetime
+) -> OrderRecord:
+    """The online order of one activation whose charges (``lines``) are placed in their period."""
+    first = lines[0]
     order_date = first.charge.effective_date
     order = OrderRecord(
-        order_id=ids.order_id(activation_id),
+        order_id=ids.order_id(first.charge.activation_id),
         account_id=account_id,
-        activation_id=activation_id,
+        activation_id=first.charge.activation_id,
         request_id=first.request_id,
         ordered_by=first.requested_by,
         order_date=order_date,
@@ -81,32 +100,29 @@ async def open_order(
         invoice_id=None,
         held_since=now,
     )
-    await repository.add_order(uow.session, order, now)
-    conversion = await repository.uf_value(uow.session, order_date)
+    await orders.add_order(uow.session, order, now)
+    conversion = await uf_values.uf_value(uow.session, order_date)
     if conversion is not None:
-        await complete_order(uow, order, conversion, cause, now)
+        await complete_order(uow, order, conversion, cause, now, lines)
+    return order
 
 
 async def complete_order(
-    uow: UnitOfWork, order: OrderRecord, conversion: Conversion, cause: EnvelopeHeader | None, now: datetime
+    uow: UnitOfWork,
+    order: OrderRecord,
+    conversion: Conversion,
+    cause: EnvelopeHeader | None,
+    now: datetime,
+    lines: Sequence[ChargeRecord] | None = None,
 ) -> None:
     """Price a held order at the UF value of its date and announce it to the gateway."""
-    records = await repository.order_charges(uow.session, order.order_id)
+    records = lines if lines is not None else await charges.order_charges(uow.session, order.order_id)
     priced = price_all([record.placed().prorated_line() for record in records], conversion)
     figures = document_totals(priced)
     settled = issue(figures.total, order.paid_clp, 0, use_credit=False)
     status = settled.balance.status
-    await repository.update_order(
-        uow.session,
-        order.order_id,
-        status=status.value,
-        clp_per_uf=conversion.clp_per_uf,
-        net_clp=figures.net,
-        iva_clp=figures.iva,
-        total_clp=figures.total,
-        paid_clp=settled.balance.paid,
-        held_since=None,
-    )
+    await orders.price_order(uow.session, order.order_id, conversion, figures, settled.balance)
+    paid_on = await resettle_earlier_payments(uow, order.order_id, order.paid_clp, figures.total)
     await uow.emit(
         wire.OrderCreated(
             order_id=order.order_id,
@@ -126,7 +142,7 @@ async def complete_order(
     await add_credit(uow, order.account_id, settled.over_payment)
     if status is DocumentStatus.PAID:
         paid = replace(order, status=status, conversion=conversion, total_clp=figures.total)
-        await invoice_paid_order(uow, paid, order.order_date, cause, now)
+        await invoice_paid_order(uow, paid, paid_on or order.order_date, cause, now)
 
 
 async def invoice_paid_order(
@@ -135,18 +151,16 @@ async def invoice_paid_order(
     """An order paid in full gets its invoice, at the order's pesos, issued as paid."""
     if order.conversion is None or order.total_clp is None:
         raise ValueError(f"order {order.order_id} has no amounts yet: it cannot be invoiced")
-    records = await repository.order_charges(uow.session, order.order_id)
+    records = await charges.order_charges(uow.session, order.order_id)
     invoice_id = ids.order_invoice_id(order.order_id)
     lines = [replace(record.placed().prorated_line(), conversion=order.conversion) for record in records]
     new = NewInvoice(
         invoice_id, order.account_id, ORDER, paid_on, None, order.order_id, order.uf_date, order.total_clp, lines
     )
-    await repository.add_invoice(uow.session, new, now)
-    await repository.update_order_charges(
-        uow.session, order.order_id, status=ChargeStatus.INVOICED.value, invoice_id=invoice_id
-    )
-    await repository.update_order(uow.session, order.order_id, invoice_id=invoice_id)
-    record = await repository.invoice(uow.session, order.account_id, invoice_id)
+    await invoices.add_invoice(uow.session, new, now)
+    await charges.invoice_order_charges(uow.session, [order.order_id], invoice_id)
+    await orders.set_order_invoice(uow.session, order.order_id, invoice_id)
+    record = await invoices.invoice(uow.session, order.account_id, invoice_id)
     assert record is not None
     await complete_invoice(uow, record, order.conversion, cause, now, use_credit=False)
 
@@ -166,30 +180,20 @@ async def complete_invoice(
     """Price a held invoice, apply earlier payments and the account's credit, issue it, and ask
     the gateway to charge the card if the account has one and something is due."""
     session = uow.session
-    priced = price_all(await repository.invoice_lines_of(session, invoice.invoice_id), conversion)
+    priced = price_all(await invoices.invoice_lines_of(session, invoice.invoice_id), conversion)
     figures = document_totals(priced)
-    account = await repository.account(session, invoice.account_id, for_update=True)
+    account = await accounts.account(session, invoice.account_id, for_update=True)
     credit = account.credit_clp if account is not None and use_credit else 0
     settled = issue(figures.total, invoice.paid_clp, credit, use_credit)
     balance = settled.balance
-    data = await repository.current_billing_data(session, invoice.account_id)
-    await repository.price_invoice_lines(session, invoice.invoice_id, priced)
-    await repository.update_invoice(
-        session,
-        invoice.invoice_id,
-        status=balance.status.value,
-        clp_per_uf=conversion.clp_per_uf,
-        net_clp=figures.net,
-        iva_clp=figures.iva,
-        total_clp=figures.total,
-        credit_applied_clp=balance.credit_applied,
-        paid_clp=balance.paid,
-        billing_data_version=data.version if data else None,
-        held_since=None,
-        issued_at=now,
+    data = await billing_data.current_billing_data(session, invoice.account_id)
+    await invoices.price_invoice_lines(session, invoice.invoice_id, priced)
+    await invoices.issue_invoice(
+        session, invoice.invoice_id, conversion, figures, balance, data.version if data else None, now
     )
+    await resettle_earlier_payments(uow, invoice.invoice_id, invoice.paid_clp, figures.total)
     if account is not None and use_credit:
-        await repository.set_credit(session, invoice.account_id, settled.credit_left)
+        await accounts.set_credit(session, invoice.account_id, settled.credit_left)
     elif settled.over_payment:
         await add_credit(uow, invoice.account_id, settled.over_payment)
     carried = sorted({line.line.order_id for line in priced if line.line.order_id and invoice.kind == RENEWAL})
@@ -210,7 +214,7 @@ async def complete_invoice(
             amount_due_clp=balance.due,
             status=wire.DocumentStatus(balance.status.value),
             carried_orders=carried,
-            billing_data=billing_data_view(data),
+            billing_data=views.billing_data_view(data),
         ),
         account_id=invoice.account_id,
         cause=cause,
@@ -218,20 +222,5 @@ async def complete_invoice(
     if data is None:
         await alerts.billing_data_missing(uow, invoice.account_id, invoice.invoice_id, cause)
     if balance.due > 0:
-        await autopay.request_first_payment(uow, invoice.account_id, invoice.invoice_id, balance.due, cause, now)
-
-
-def billing_data_view(version: repository.BillingDataVersion | None) -> wire.BillingDataView | None:
-    if version is None:
-        return None
-    data = version.data
-    return wire.BillingDataView(
-        version=version.version,
-        legal_name=data.legal_name,
-        rut=display_rut(data.rut),
-        business_activity=data.business_activity,
-        address=data.address,
-        comuna=data.comuna,
-        city=data.city,
-        billing_email=data.billing_email,
-    )
+        issued = replace(invoice, status=balance.status, total_clp=figures.total, paid_clp=balance.paid)
+        await autopay.request_payment(uow, issued, balance.due, 1, cause, now)

@@ -14,15 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from tienda.billing.adapters import repository
-from tienda.billing.adapters.repository import NewInvoice
+from tienda.billing.adapters import accounts, charges, invoices, orders, uf_values
+from tienda.billing.adapters.charges import ChargeRecord
+from tienda.billing.adapters.invoices import NewInvoice
 from tienda.billing.domain import ids
 from tienda.billing.domain.accounts import BillingAccount
-from tienda.billing.domain.charges import ChargeStatus, PlacedCharge
-from tienda.billing.domain.documents import DocumentStatus
+from tienda.billing.domain.charges import PlacedCharge
 from tienda.billing.domain.periods import Period
 from tienda.billing.domain.renewal import CarriedOrder, renewal_invoice
-from tienda.billing.service_layer import documents, views
+from tienda.billing.service_layer import documents, payments, views
 from tienda.messaging.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class Renewed:
 async def renew_due_accounts(uow_factory: Callable[[], UnitOfWork], on: date, now: datetime) -> list[Renewed]:
     """Issue the renewal invoices due by ``on`` of every account, each account in its own transaction."""
     async with uow_factory() as uow:
-        due = await repository.accounts_due(uow.session, on)
+        due = await accounts.accounts_due(uow.session, on)
     renewed: list[Renewed] = []
     for account_id in due:
         try:
@@ -56,14 +56,14 @@ async def renew_due_accounts(uow_factory: Callable[[], UnitOfWork], on: date, no
 
 async def renew_account(uow: UnitOfWork, account_id: str, on: date, now: datetime) -> list[Renewed]:
     """Every renewal of the account due by ``on``, oldest period first."""
-    account = await repository.account(uow.session, account_id, for_update=True)
+    account = await accounts.account(uow.session, account_id, for_update=True)
     if account is None:
         return []
     renewed = []
     for period in account.due_periods(on):
-        await repository.save_account(uow.session, replace(account, current_period=period), now)
+        account = replace(account, current_period=period)
+        await accounts.save_account(uow.session, account, now)
         renewed.append(await issue_renewal_invoice(uow, account, period, now))
-        account = await repository.account(uow.session, account_id) or account
     if renewed:
         await views.emit_snapshot(uow, account_id, None)
     return renewed
@@ -72,16 +72,16 @@ async def renew_account(uow: UnitOfWork, account_id: str, on: date, now: datetim
 async def issue_renewal_invoice(uow: UnitOfWork, account: BillingAccount, period: Period, now: datetime) -> Renewed:
     """The invoice of ``period``: plan, add-ons, prorated charges, unpaid orders carried in."""
     session, account_id = uow.session, account.account_id
-    reductions = await repository.reductions_by_charge(session, account_id)
+    reductions = await charges.reductions_by_charge(session, account_id)
 
-    def placed(record: repository.ChargeRecord) -> PlacedCharge:
-        return record.placed(reductions.get((record.charge.activation_id, record.charge.line), ()))
+    def placed(record: ChargeRecord) -> PlacedCharge:
+        return record.placed(reductions.get(record.key, ()))
 
-    pending = [placed(r) for r in await repository.pending_renewal_charges(session, account_id, period.start)]
-    recurring = [placed(r) for r in await repository.recurring_charges(session, account_id, period.start)]
+    pending = [placed(r) for r in await charges.pending_renewal_charges(session, account_id, period.start)]
+    recurring = [placed(r) for r in await charges.recurring_charges(session, account_id, period.start)]
     carried = []
-    for unpaid in await repository.unpaid_orders_before(session, account_id, period.start):
-        lines = await repository.order_charges(session, unpaid.order_id)
+    for unpaid in await orders.unpaid_orders_before(session, account_id, period.start):
+        lines = await charges.order_charges(session, unpaid.order_id)
         placed_lines = tuple(r.placed(conversion=unpaid.conversion) for r in lines)
         carried.append(CarriedOrder(unpaid.order_id, placed_lines, unpaid.paid_clp))
     invoice = renewal_invoice(
@@ -89,7 +89,7 @@ async def issue_renewal_invoice(uow: UnitOfWork, account: BillingAccount, period
         period,
         pending=pending,
         recurring=recurring,
-        issued_renewals=await repository.renewal_periods(session, account_id),
+        issued_renewals=await invoices.renewal_periods(session, account_id),
         unpaid_orders=carried,
     )
     invoice_id = ids.renewal_invoice_id(account_id, period.start)
@@ -104,38 +104,29 @@ async def issue_renewal_invoice(uow: UnitOfWork, account: BillingAccount, period
         invoice.paid_by_carried_orders,
         invoice.lines,
     )
-    await repository.add_invoice(session, new, now)
-    for charge in invoice.prorated:
-        await repository.update_charge(
-            session,
-            charge.charge.activation_id,
-            charge.charge.line,
-            status=ChargeStatus.INVOICED.value,
-            invoice_id=invoice_id,
-        )
-    for order in invoice.carried:
-        await repository.update_order(
-            session, order.order_id, status=DocumentStatus.CARRIED.value, carried_into=invoice_id, held_since=None
-        )
-        await repository.update_order_charges(
-            session, order.order_id, status=ChargeStatus.INVOICED.value, invoice_id=invoice_id
-        )
-    for charge in invoice.recurring:
-        await repository.update_charge(
-            session, charge.charge.activation_id, charge.charge.line, recurring_through=period.start
-        )
+    await invoices.add_invoice(session, new, now)
+    prorated_keys = [(c.charge.activation_id, c.charge.line) for c in invoice.prorated]
+    await charges.invoice_charges(session, prorated_keys, invoice_id)
+    carried_ids = [order.order_id for order in invoice.carried]
+    await orders.carry_orders(session, carried_ids, invoice_id)
+    await charges.invoice_order_charges(session, carried_ids, invoice_id)
+    recurring_keys = [(c.charge.activation_id, c.charge.line) for c in invoice.recurring]
+    await charges.mark_recurring(session, recurring_keys, period.start)
     return await _complete_if_uf_known(uow, account_id, invoice_id, period, now)
 
 
 async def _complete_if_uf_known(
     uow: UnitOfWork, account_id: str, invoice_id: str, period: Period, now: datetime
 ) -> Renewed:
-    conversion = await repository.uf_value(uow.session, period.start)
-    record = await repository.invoice(uow.session, account_id, invoice_id)
+    """Issue the invoice if the UF value of its date is known (else it stays held), then apply the
+    payments that quoted it before it existed."""
+    conversion = await uf_values.uf_value(uow.session, period.start)
+    record = await invoices.invoice(uow.session, account_id, invoice_id)
     assert record is not None
     if conversion is not None:
         await documents.complete_invoice(uow, record, conversion, None, now)
-        record = await repository.invoice(uow.session, account_id, invoice_id) or record
     else:
         log.warning("renewal invoice %s of %s held: no UF value for %s yet", invoice_id, account_id, period.start)
+    await payments.settle_waiting(uow, account_id, invoice_id, None)
+    record = await invoices.invoice(uow.session, account_id, invoice_id) or record
     return Renewed(account_id, invoice_id, period.start, period.end, record.status.value)

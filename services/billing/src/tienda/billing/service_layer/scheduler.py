@@ -1,5 +1,6 @@
-"""The scheduler inside the billing worker: renewals, autopay retries and UF hold alerts,
-driven by an injectable clock so that tests (and operators) can set the day."""
+"""The scheduler inside the billing worker: renewals, autopay retries, UF hold alerts and payments
+that waited too long for their document, driven by an injectable clock so that tests (and
+operators) can set the day."""
 
 import logging
 from collections.abc import Callable, Sequence
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tienda.billing.domain.autopay import DEFAULT_RETRY_DAYS
-from tienda.billing.service_layer import autopay, renewal, uf_values
+from tienda.billing.service_layer import autopay, payments, renewal, uf_holds
 from tienda.contracts.business_day import business_date
 from tienda.messaging.clock import Clock
 from tienda.messaging.periodic import every
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 class SchedulerPolicy:
     retry_days: Sequence[int] = DEFAULT_RETRY_DAYS
     uf_hold_alert_after: timedelta = timedelta(hours=6)
+    payment_match_grace: timedelta = timedelta(hours=24)
     interval_seconds: float = 60.0
 
 
@@ -30,30 +32,41 @@ class TickReport:
     retried: int = 0
     gave_up: int = 0
     hold_alerts: int = 0
+    unmatched: int = 0
 
 
 async def tick(uow_factory: Callable[[], UnitOfWork], now: datetime, policy: SchedulerPolicy) -> TickReport:
-    """Everything that is due at ``now``: the day's renewals (in Chile), retries, hold alerts."""
+    """Everything that is due at ``now``: the day's renewals (in Chile), retries, hold alerts, and
+    the payments whose grace for their document is over."""
     report = TickReport(now)
     report.renewed = await renewal.renew_due_accounts(uow_factory, business_date(now), now)
     retries = await autopay.retry_due(uow_factory, now, policy.retry_days)
-    report.retried, report.gave_up = retries["retried"], retries["gave_up"]
-    report.hold_alerts = await uf_values.alert_old_holds(uow_factory, now, policy.uf_hold_alert_after)
+    report.retried, report.gave_up = retries.retried, retries.gave_up
+    report.hold_alerts = await uf_holds.alert_old_holds(uow_factory, now, policy.uf_hold_alert_after)
+    report.unmatched = await payments.raise_unmatched(uow_factory, now, policy.payment_match_grace)
     return report
 
 
-async def run_scheduler(uow_factory: Callable[[], UnitOfWork], clock: Clock, policy: SchedulerPolicy) -> None:
-    """Tick every ``policy.interval_seconds`` until cancelled; a failed tick is logged and retried next time."""
+async def run_scheduler(
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    policy: SchedulerPolicy,
+    leads: Callable[[], bool] = lambda: True,
+) -> None:
+    """Tick every ``policy.interval_seconds`` while this replica ``leads`` (one replica renews and
+    retries), until cancelled; a failed tick is logged and retried next time."""
 
     async def step() -> None:
         report = await tick(uow_factory, clock(), policy)
-        if report.renewed or report.retried or report.gave_up or report.hold_alerts:
+        if report.renewed or report.retried or report.gave_up or report.hold_alerts or report.unmatched:
             log.info(
-                "scheduler: %d renewal invoice(s), %d autopay retr(ies), %d given up, %d hold alert(s)",
+                "scheduler: %d renewal invoice(s), %d autopay retr(ies), %d given up, %d hold alert(s), "
+                "%d unmatched payment(s)",
                 len(report.renewed),
                 report.retried,
                 report.gave_up,
                 report.hold_alerts,
+                report.unmatched,
             )
 
-    await every(policy.interval_seconds, step, "billing's scheduler tick")
+    await every(policy.interval_seconds, step, "billing's scheduler tick", leads)

@@ -1,48 +1,40 @@
-"""UF values: recorded once per day, completing the documents held for them; old holds alerted.
+"""Documents held for a UF value: completed when the value arrives, alerted when it is late.
 
 A conversion uses the UF value of the document's date. Billing never guesses one: a
 document whose value is missing is held, and completes when the value arrives. A hold
 older than the configured limit (``TIENDA_BILLING_UF_HOLD_ALERT_MINUTES``) raises one
-``uf_value_missing`` alert per missing date.
+``uf_value_missing`` alert per missing date. A value, once recorded for a day, is kept: a
+different one for the same day is refused and raised (``uf_value_conflict``).
 """
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tienda.billing.adapters import repository
+from tienda.billing.adapters import invoices, orders
+from tienda.billing.domain import ids
 from tienda.billing.domain.documents import Conversion
-from tienda.billing.service_layer import alerts, documents, views
-from tienda.contracts.envelope import Envelope
-from tienda.contracts.messages.billing import UfValuePublished
+from tienda.billing.service_layer import alerts, documents, payments
+from tienda.contracts.envelope import EnvelopeHeader
 from tienda.contracts.messages.operations import Severity
 from tienda.contracts.topics import PLATFORM_ACCOUNT
 from tienda.messaging.unit_of_work import UnitOfWork
 
 
-async def record_uf_value(envelope: Envelope[UfValuePublished], uow: UnitOfWork) -> None:
-    published, now = envelope.payload, uow.now
-    conversion = Conversion(published.uf_date, published.clp_per_uf)
-    known = await repository.uf_value(uow.session, published.uf_date)
-    if known is not None:
-        if known.clp_per_uf != conversion.clp_per_uf:
-            await _conflicting(uow, known, conversion, envelope)
-        return
-    await repository.add_uf_value(uow.session, conversion, str(envelope.event_id), now)
+async def complete_held(uow: UnitOfWork, conversion: Conversion, cause: EnvelopeHeader, now: datetime) -> list[str]:
+    """Complete every document held for this UF value; the accounts whose documents changed."""
     touched: dict[str, None] = {}
-    for order in await repository.held_orders(uow.session, published.uf_date):
-        await documents.complete_order(uow, order, conversion, envelope, now)
+    for order in await orders.held_orders(uow.session, conversion.uf_date):
+        await documents.complete_order(uow, order, conversion, cause, now)
+        await payments.settle_waiting(uow, order.account_id, ids.order_invoice_id(order.order_id), cause)
         touched[order.account_id] = None
-    for invoice in await repository.held_invoices(uow.session, published.uf_date):
-        await documents.complete_invoice(uow, invoice, conversion, envelope, now)
+    for invoice in await invoices.held_invoices(uow.session, conversion.uf_date):
+        await documents.complete_invoice(uow, invoice, conversion, cause, now)
         touched[invoice.account_id] = None
-    for account_id in touched:
-        await views.emit_snapshot(uow, account_id, envelope)
+    return list(touched)
 
 
-async def _conflicting(
-    uow: UnitOfWork, known: Conversion, published: Conversion, envelope: Envelope[UfValuePublished]
-) -> None:
+async def conflicting_value(uow: UnitOfWork, known: Conversion, published: Conversion, cause: EnvelopeHeader) -> None:
     await alerts.raise_alert(
         uow,
         PLATFORM_ACCOUNT,
@@ -55,14 +47,15 @@ async def _conflicting(
             "kept": str(known.clp_per_uf),
             "published": str(published.clp_per_uf),
         },
-        envelope,
+        cause,
     )
 
 
 async def alert_old_holds(uow_factory: Callable[[], UnitOfWork], now: datetime, limit: timedelta) -> int:
     """One alert per UF date that documents have waited for longer than ``limit``; how many alerts."""
     async with uow_factory() as uow:
-        old_orders, old_invoices = await repository.holds_older_than(uow.session, now - limit)
+        old_orders = await orders.old_holds(uow.session, now - limit)
+        old_invoices = await invoices.old_holds(uow.session, now - limit)
         by_date: dict[date, dict[str, Any]] = {}
         holds: list[tuple[date, datetime | None]] = [(o.uf_date, o.held_since) for o in old_orders]
         holds += [(i.uf_date, i.held_since) for i in old_invoices]
@@ -92,8 +85,7 @@ async def alert_old_holds(uow_factory: Callable[[], UnitOfWork], now: datetime, 
                 },
                 None,
             )
-        await repository.mark_hold_alerted(
-            uow.session, [o.order_id for o in old_orders], [i.invoice_id for i in old_invoices], now
-        )
+        await orders.mark_hold_alerted(uow.session, [o.order_id for o in old_orders], now)
+        await invoices.mark_hold_alerted(uow.session, [i.invoice_id for i in old_invoices], now)
         await uow.commit()
     return len(by_date)

@@ -1,0 +1,133 @@
+"""Billing accounts: the plan, its periods, the credit and the suspension; and the revision of
+each account's billing view (its snapshots)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tienda.billing.adapters.rows import first_row
+from tienda.billing.adapters.tables import billing_accounts, billing_views, charges, invoices, payments
+from tienda.billing.domain.accounts import BillingAccount, Plan
+from tienda.billing.domain.charges import ChargeStatus
+from tienda.billing.domain.periods import Cycle, Period
+
+
+def _account_of(row: RowMapping) -> BillingAccount:
+    plan = Plan(row["plan_code"], row["plan_name"], Cycle(row["cycle"]), row["anchor"], row["plan_price_uf"])
+    return BillingAccount(
+        row["account_id"],
+        plan,
+        Period(row["current_period_start"], row["current_period_end"]),
+        credit_clp=int(row["credit_clp"]),
+        suspended=bool(row["suspended"]),
+        suspended_reason=row["suspended_reason"],
+    )
+
+
+def _account_values(account: BillingAccount, now: datetime) -> dict[str, Any]:
+    plan = account.plan
+    return {
+        "plan_code": plan.code,
+        "plan_name": plan.name,
+        "cycle": plan.cycle.value,
+        "anchor": plan.anchor,
+        "plan_price_uf": plan.price_uf,
+        "current_period_start": account.current_period.start,
+        "current_period_end": account.current_period.end,
+        "next_renewal": account.next_period.start,
+        "suspended": account.suspended,
+        "suspended_reason": account.suspended_reason,
+        "updated_at": now,
+    }
+
+
+_ACCOUNT = select(billing_accounts).where(billing_accounts.c.account_id == bindparam("account_id"))
+_ACCOUNT_FOR_UPDATE = _ACCOUNT.with_for_update()
+
+
+async def account(session: AsyncSession, account_id: str, *, for_update: bool = False) -> BillingAccount | None:
+    query = _ACCOUNT_FOR_UPDATE if for_update else _ACCOUNT
+    row = await first_row(session, query, {"account_id": account_id})
+    return _account_of(row) if row else None
+
+
+async def add_account(session: AsyncSession, account: BillingAccount, now: datetime) -> None:
+    await session.execute(
+        insert(billing_accounts).values(
+            account_id=account.account_id, credit_clp=account.credit_clp, **_account_values(account, now)
+        )
+    )
+
+
+async def save_account(session: AsyncSession, account: BillingAccount, now: datetime) -> None:
+    """Plan, periods and suspension; never the credit, which only ``add_credit`` and ``set_credit`` change."""
+    await session.execute(
+        update(billing_accounts)
+        .where(billing_accounts.c.account_id == account.account_id)
+        .values(**_account_values(account, now))
+    )
+
+
+async def add_credit(session: AsyncSession, account_id: str, amount: int) -> None:
+    """Add to the account's credit in the database itself, so that concurrent additions all count."""
+    await session.execute(
+        update(billing_accounts)
+        .where(billing_accounts.c.account_id == account_id)
+        .values(credit_clp=billing_accounts.c.credit_clp + amount)
+    )
+
+
+async def set_credit(session: AsyncSession, account_id: str, credit_clp: int) -> None:
+    """The credit left after a document used it; read it with ``account(..., for_update=True)`` first."""
+    await session.execute(
+        update(billing_accounts).where(billing_accounts.c.account_id == account_id).values(credit_clp=credit_clp)
+    )
+
+
+async def accounts_due(session: AsyncSession, on: date) -> list[str]:
+    """Accounts whose next renewal date has come by ``on``, the oldest renewal first."""
+    rows = await session.execute(
+        select(billing_accounts.c.account_id)
+        .where(billing_accounts.c.next_renewal <= on)
+        .order_by(billing_accounts.c.next_renewal, billing_accounts.c.account_id)
+    )
+    return [row.account_id for row in rows]
+
+
+# --- the account's billing view -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    invoices: int
+    payments: int
+    charges_waiting_for_plan: int
+
+
+async def counts(session: AsyncSession, account_id: str) -> Counts:
+    """How many invoices and payments the account has, and charges waiting for its plan, in one round trip."""
+
+    def count(table: Any, *conditions: Any) -> Any:
+        query = select(func.count()).select_from(table).where(table.c.account_id == account_id, *conditions)
+        return query.scalar_subquery()
+
+    waiting = charges.c.status == ChargeStatus.WAITING_FOR_PLAN.value
+    row = (await session.execute(select(count(invoices), count(payments), count(charges, waiting)))).one()
+    return Counts(int(row[0]), int(row[1]), int(row[2]))
+
+
+async def next_revision(session: AsyncSession, account_id: str) -> int:
+    """The account's snapshot revision, one more than the last (1 the first time)."""
+    bumped = await session.scalar(
+        update(billing_views)
+        .where(billing_views.c.account_id == account_id)
+        .values(revision=billing_views.c.revision + 1)
+        .returning(billing_views.c.revision)
+    )
+    if bumped is not None:
+        return int(bumped)
+    await session.execute(insert(billing_views).values(account_id=account_id, revision=1))
+    return 1

@@ -1,0 +1,304 @@
+"""Charges (one per activation line, where it is billed and on which document) and the
+reductions that take units off them from a renewal on.
+
+The statements every ChargeScheduled runs are built once with bound parameters (SQLAlchemy
+then reuses their compiled form by identity instead of rebuilding and hashing them per call).
+Updates of many charges are one statement with many parameter sets, so that a caller that
+handles many accounts (renewal) can hand them all at once."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tienda.billing.adapters.rows import Person, person_columns, person_of
+from tienda.billing.adapters.tables import charges, reductions
+from tienda.billing.domain.charges import Charge, ChargeStatus, PaymentMode, PlacedCharge, Reduction
+from tienda.billing.domain.documents import Conversion
+from tienda.billing.domain.periods import Period
+
+ChargeKey = tuple[str, int]
+"""A charge: its activation id and line."""
+
+
+@dataclass(frozen=True)
+class ChargeRecord:
+    """A stored charge: the domain charge and where it stands."""
+
+    account_id: str
+    charge: Charge
+    status: ChargeStatus
+    request_id: str
+    requested_by: Person
+    period: Period | None = None
+    months: int | None = None
+    order_id: str | None = None
+    invoice_id: str | None = None
+    recurring_through: date | None = None
+
+    @property
+    def key(self) -> ChargeKey:
+        return (self.charge.activation_id, self.charge.line)
+
+    def placed(self, reductions_of: Sequence[Reduction] = (), conversion: Conversion | None = None) -> PlacedCharge:
+        if self.period is None or self.months is None:
+            raise ValueError(f"charge {self.charge.activation_id}/{self.charge.line} has no period yet")
+        return PlacedCharge(
+            self.charge,
+            self.period,
+            self.months,
+            order_conversion=conversion,
+            order_id=self.order_id,
+            recurring_through=self.recurring_through,
+            reductions=tuple(reductions_of),
+        )
+
+
+def _charge_record(row: RowMapping) -> ChargeRecord:
+    charge = Charge(
+        activation_id=row["activation_id"],
+        line=row["line"],
+        sku=row["sku"],
+        description=row["description"],
+        quantity=row["quantity"],
+        unit_price_uf=row["unit_price_uf"],
+        effective_date=row["effective_date"],
+        payment_mode=PaymentMode(row["payment_mode"]),
+    )
+    return ChargeRecord(
+        account_id=row["account_id"],
+        charge=charge,
+        status=ChargeStatus(row["status"]),
+        request_id=row["request_id"] or "",
+        requested_by=person_of(row, "requested_by"),
+        period=Period(row["period_start"], row["period_end"]) if row["period_start"] else None,
+        months=row["months"],
+        order_id=row["order_id"],
+        invoice_id=row["invoice_id"],
+        recurring_through=row["recurring_through"],
+    )
+
+
+_ACTIVATION_RECORDED = select(charges.c.activation_id).where(charges.c.activation_id == bindparam("activation_id"))
+_CHARGE_ORDER = (charges.c.effective_date, charges.c.recorded_at, charges.c.line)
+_ACTIVATION_CHARGES = (
+    select(charges).where(charges.c.activation_id == bindparam("activation_id")).order_by(*_CHARGE_ORDER)
+)
+_INSERT_CHARGES = insert(charges)
+_WHERE_CHARGE = (
+    charges.c.activation_id == bindparam("charge_activation_id"),
+    charges.c.line == bindparam("charge_line"),
+)
+_PLACE_CHARGE = update(charges).where(*_WHERE_CHARGE)
+
+
+def _where(key: ChargeKey) -> dict[str, Any]:
+    return {"charge_activation_id": key[0], "charge_line": key[1]}
+
+
+async def activation_recorded(session: AsyncSession, activation_id: str) -> bool:
+    found = await session.scalar(_ACTIVATION_RECORDED, {"activation_id": activation_id})
+    return found is not None
+
+
+def _placement(record: ChargeRecord) -> dict[str, Any]:
+    return {
+        "status": record.status.value,
+        "period_start": record.period.start if record.period else None,
+        "period_end": record.period.end if record.period else None,
+        "months": record.months,
+        "order_id": record.order_id,
+    }
+
+
+async def add_charges(session: AsyncSession, records: Sequence[ChargeRecord], event_id: str, now: datetime) -> None:
+    """Record new charges as they stand (waiting for the plan, or already placed), in one statement."""
+    if not records:
+        return
+    await session.execute(
+        _INSERT_CHARGES,
+        [
+            {
+                "activation_id": record.charge.activation_id,
+                "line": record.charge.line,
+                "account_id": record.account_id,
+                "sku": record.charge.sku,
+                "description": record.charge.description,
+                "quantity": record.charge.quantity,
+                "unit_price_uf": record.charge.unit_price_uf,
+                "effective_date": record.charge.effective_date,
+                "payment_mode": record.charge.payment_mode.value,
+                "event_id": event_id,
+                "recorded_at": now,
+                "request_id": record.request_id,
+                **person_columns("requested_by", record.requested_by),
+                **_placement(record),
+            }
+            for record in records
+        ],
+    )
+
+
+async def place_charges(session: AsyncSession, placed: Sequence[ChargeRecord]) -> None:
+    """Charges that waited for the plan, now in their period (status, period, months, order)."""
+    if placed:
+        await session.execute(_PLACE_CHARGE, [{**_where(record.key), **_placement(record)} for record in placed])
+
+
+async def invoice_charges(session: AsyncSession, keys: Sequence[ChargeKey], invoice_id: str) -> None:
+    """These charges are on ``invoice_id`` now."""
+    if keys:
+        values = {"status": ChargeStatus.INVOICED.value, "invoice_id": invoice_id}
+        await session.execute(_PLACE_CHARGE, [{**_where(key), **values} for key in keys])
+
+
+async def invoice_order_charges(session: AsyncSession, order_ids: Sequence[str], invoice_id: str) -> None:
+    """The charges of these orders are on ``invoice_id`` now (the order's own invoice, or a renewal's)."""
+    if order_ids:
+        await session.execute(
+            update(charges)
+            .where(charges.c.order_id.in_(order_ids))
+            .values(status=ChargeStatus.INVOICED.value, invoice_id=invoice_id)
+        )
+
+
+async def mark_recurring(session: AsyncSession, keys: Sequence[ChargeKey], through: date) -> None:
+    """The add-on amount of these charges is invoiced through the period starting ``through``."""
+    if keys:
+        await session.execute(_PLACE_CHARGE, [{**_where(key), "recurring_through": through} for key in keys])
+
+
+async def charges_where(session: AsyncSession, *conditions: Any) -> list[ChargeRecord]:
+    rows = await session.execute(select(charges).where(*conditions).order_by(*_CHARGE_ORDER))
+    return [_charge_record(row) for row in rows.mappings()]
+
+
+async def waiting_charges(session: AsyncSession, account_id: str) -> list[ChargeRecord]:
+    return await charges_where(
+        session, charges.c.account_id == account_id, charges.c.status == ChargeStatus.WAITING_FOR_PLAN.value
+    )
+
+
+async def activation_charges(session: AsyncSession, activation_id: str) -> list[ChargeRecord]:
+    rows = await session.execute(_ACTIVATION_CHARGES, {"activation_id": activation_id})
+    return [_charge_record(row) for row in rows.mappings()]
+
+
+async def order_charges(session: AsyncSession, order_id: str) -> list[ChargeRecord]:
+    return await charges_where(session, charges.c.order_id == order_id)
+
+
+async def pending_renewal_charges(session: AsyncSession, account_id: str, before: date) -> list[ChargeRecord]:
+    return await charges_where(
+        session,
+        charges.c.account_id == account_id,
+        charges.c.status == ChargeStatus.PENDING_RENEWAL.value,
+        charges.c.period_start < before,
+    )
+
+
+async def recurring_charges(session: AsyncSession, account_id: str, before: date) -> list[ChargeRecord]:
+    """Charges of periods that ended before ``before``: their add-on amount recurs."""
+    return await charges_where(
+        session,
+        charges.c.account_id == account_id,
+        charges.c.status != ChargeStatus.WAITING_FOR_PLAN.value,
+        charges.c.period_end < before,
+    )
+
+
+async def charges_of_sku(session: AsyncSession, account_id: str, sku: str) -> list[ChargeRecord]:
+    return await charges_where(session, charges.c.account_id == account_id, charges.c.sku == sku)
+
+
+async def charges_of(session: AsyncSession, account_id: str) -> list[ChargeRecord]:
+    """Every charge of the account, in the order billing recorded them."""
+    rows = await session.execute(
+        select(charges).where(charges.c.account_id == account_id).order_by(charges.c.recorded_at, charges.c.line)
+    )
+    return [_charge_record(row) for row in rows.mappings()]
+
+
+# --- reductions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReductionRow:
+    """Units of one SKU a reduction takes off one charge from ``effective_from`` (None: the account's
+    plan has not reached billing yet); ``charge`` None: units billing never charged (nothing to take)."""
+
+    reduction_id: str
+    position: int
+    account_id: str
+    sku: str
+    quantity: int
+    charge: ChargeKey | None
+    effective_from: date | None
+
+
+async def reduction_recorded(session: AsyncSession, reduction_id: str) -> bool:
+    found = await session.scalar(select(reductions.c.reduction_id).where(reductions.c.reduction_id == reduction_id))
+    return found is not None
+
+
+async def add_reductions(session: AsyncSession, rows: Sequence[ReductionRow], now: datetime) -> None:
+    if rows:
+        await session.execute(
+            insert(reductions),
+            [
+                {
+                    "reduction_id": row.reduction_id,
+                    "position": row.position,
+                    "account_id": row.account_id,
+                    "sku": row.sku,
+                    "quantity": row.quantity,
+                    "activation_id": row.charge[0] if row.charge else None,
+                    "activation_line": row.charge[1] if row.charge else None,
+                    "effective_from": row.effective_from,
+                    "recorded_at": now,
+                }
+                for row in rows
+            ],
+        )
+
+
+async def reductions_by_charge(session: AsyncSession, account_id: str) -> dict[ChargeKey, list[Reduction]]:
+    """The reductions in force on each charge of the account (those with a date to start from)."""
+    rows = await session.execute(
+        select(reductions).where(
+            reductions.c.account_id == account_id,
+            reductions.c.activation_id.is_not(None),
+            reductions.c.effective_from.is_not(None),
+        )
+    )
+    found: dict[ChargeKey, list[Reduction]] = {}
+    for row in rows.mappings():
+        key = (row["activation_id"], row["activation_line"])
+        found.setdefault(key, []).append(Reduction(row["quantity"], row["effective_from"]))
+    return found
+
+
+async def units_taken(session: AsyncSession, account_id: str) -> dict[ChargeKey, int]:
+    """Units every reduction took off each charge so far, in force or waiting for the plan."""
+    rows = await session.execute(
+        select(reductions.c.activation_id, reductions.c.activation_line, func.sum(reductions.c.quantity))
+        .where(reductions.c.account_id == account_id, reductions.c.activation_id.is_not(None))
+        .group_by(reductions.c.activation_id, reductions.c.activation_line)
+    )
+    return {(row[0], row[1]): int(row[2]) for row in rows}
+
+
+async def start_waiting_reductions(session: AsyncSession, account_id: str, effective_from: date) -> None:
+    """Reductions that reached billing before the account's plan take effect from ``effective_from``."""
+    await session.execute(
+        update(reductions)
+        .where(
+            reductions.c.account_id == account_id,
+            reductions.c.activation_id.is_not(None),
+            reductions.c.effective_from.is_(None),
+        )
+        .values(effective_from=effective_from)
+    )

@@ -1,0 +1,22 @@
+"""The UF values billing has recorded, one per day (the first one published wins)."""
+
+from datetime import date, datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tienda.billing.adapters.tables import uf_values
+from tienda.billing.domain.documents import Conversion
+
+
+async def uf_value(session: AsyncSession, day: date) -> Conversion | None:
+    value = await session.scalar(select(uf_values.c.clp_per_uf).where(uf_values.c.uf_date == day))
+    return Conversion(day, value) if value is not None else None
+
+
+async def add_uf_value(session: AsyncSession, conversion: Conversion, event_id: str, now: datetime) -> None:
+    await session.execute(
+        insert(uf_values).values(
+            uf_date=conversion.uf_date, clp_per_uf=conversion.clp_per_uf, event_id=event_id, recorded_at=now
+        )
+    )

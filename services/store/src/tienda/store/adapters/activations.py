@@ -171,18 +171,89 @@ async def latest_activations(
     for row in rows:
         entry = entries.get(row.activation_id)
         if entry is None:
-            entry = entries[row.activation_id] = HistoryEntry(
-                row.activation_id,
-                row.request_id,
-                row.payment_mode,
-                row.effective_date,
-                aware(row.activated_at),
-                {"user_id": row.requested_by_user_id, "name": row.requested_by_name, "email": row.requested_by_email},
-                [],
-            )
+            entry = entries[row.activation_id] = _entry(row)
             history = histories.get(row.account_id)
             if history is None:
                 history = histories[row.account_id] = History([], row.total)
             history.entries.append(entry)
         entry.lines.append(HistoryLine(row.sku, row.description, row.quantity, uf(row.unit_price_uf)))
     return histories
+
+
+@cache
+def _latest_ids_query() -> Any:
+    """Each account's latest activation ids, newest first, with its total: no lines, no people."""
+    a = activations.c
+    newest_first = (a.activated_at.desc(), a.activation_id)
+    ranked = (
+        select(
+            a.account_id,
+            a.activation_id,
+            func.row_number().over(partition_by=a.account_id, order_by=newest_first).label("n"),
+            func.count().over(partition_by=a.account_id).label("total"),
+        )
+        .where(a.account_id.in_(bindparam("account_ids", expanding=True)))
+        .cte("ranked")
+    )
+    return (
+        select(ranked.c.account_id, ranked.c.activation_id, ranked.c.total)
+        .where(ranked.c.n <= bindparam("limit"))
+        .order_by(ranked.c.account_id, ranked.c.n)
+    )
+
+
+async def latest_activation_ids(
+    session: AsyncSession, account_ids: Iterable[str], limit: int
+) -> dict[str, tuple[list[str], int]]:
+    """By account: the ids of its latest ``limit`` activations, newest first, and its total (one query;
+    an account without activations is left out)."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return {}
+    connection = await session.connection()
+    rows = await connection.execute(_latest_ids_query(), {"account_ids": wanted, "limit": limit})
+    latest: dict[str, tuple[list[str], int]] = {}
+    for account_id, activation_id, total in rows:
+        latest.setdefault(account_id, ([], total))[0].append(activation_id)
+    return latest
+
+
+_BY_ID = (
+    select(
+        activations,
+        activation_lines.c.sku,
+        activation_lines.c.description,
+        activation_lines.c.quantity,
+        activation_lines.c.unit_price_uf,
+    )
+    .join(activation_lines, activation_lines.c.activation_id == activations.c.activation_id)
+    .where(activations.c.activation_id.in_(bindparam("activation_ids", expanding=True)))
+    .order_by(activations.c.activation_id, activation_lines.c.line)
+)
+
+
+async def activations_by_id(session: AsyncSession, activation_ids: Iterable[str]) -> dict[str, HistoryEntry]:
+    """These activations as they were written, with their lines, by id (one query)."""
+    wanted = sorted(set(activation_ids))
+    if not wanted:
+        return {}
+    connection = await session.connection()
+    entries: dict[str, HistoryEntry] = {}
+    for row in await connection.execute(_BY_ID, {"activation_ids": wanted}):
+        entry = entries.get(row.activation_id)
+        if entry is None:
+            entry = entries[row.activation_id] = _entry(row)
+        entry.lines.append(HistoryLine(row.sku, row.description, row.quantity, uf(row.unit_price_uf)))
+    return entries
+
+
+def _entry(row: Any) -> HistoryEntry:
+    return HistoryEntry(
+        row.activation_id,
+        row.request_id,
+        row.payment_mode,
+        row.effective_date,
+        aware(row.activated_at),
+        {"user_id": row.requested_by_user_id, "name": row.requested_by_name, "email": row.requested_by_email},
+        [],
+    )

@@ -11,6 +11,7 @@ of handling the carts one by one. The accounts come locked from the caller.
 Either way the same rules, the same effective date and the same prices (``domain/activation.py``).
 """
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,13 +26,17 @@ from tienda.contracts.messages.activation import (
     ChargeScheduled,
     PricedLine,
 )
+from tienda.contracts.messages.store import ActivationRecord
 from tienda.messaging.unit_of_work import UnitOfWork
 from tienda.store.adapters import activations, repository
 from tienda.store.adapters.activations import NewActivation
 from tienda.store.domain.activation import ActivatedItem, CartItem, Decision, decide, effective_moment, granted
 from tienda.store.domain.plan import Account, Standing, StatusChange, standing_at
 from tienda.store.domain.refusals import Refusal
-from tienda.store.service_layer.views import entitlement_list, publish_plan_view, rejected_lines
+from tienda.store.service_layer.views import entitlement_list, publish_plan_view, rejected_lines, remember_activation
+
+STEP = 5
+"""Carts decided between two yields to the event loop (a run of a hundred holds it for a few ms at a time)."""
 
 
 @dataclass
@@ -62,9 +67,13 @@ async def decide_carts(
         await activations.activated_requests(uow.session, ((c.account_id, c.payload.request_id) for c in carts)),
         await repository.status_histories(uow.session, _standing_changed_after_a_cart(carts, accounts)),
     )
-    for cart in carts:
+    for n, cart in enumerate(carts, start=1):
+        if n % STEP == 0:
+            await asyncio.sleep(0)  # SQLite runs inline: let the loop breathe between bounded steps
         await _decide(cart, uow, run, accounts[cart.account_id], counted=counted)
+    await asyncio.sleep(0)
     await activations.add_activations(uow.session, run.added)
+    await asyncio.sleep(0)
     await repository.save_accounts(uow.session, list(run.changed.values()), uow.now)
 
 
@@ -144,14 +153,26 @@ async def _activate(
             decision.activated,
         )
     )
+    lines = [_priced(item) for item in decision.activated]
     common = {
         "activation_id": activation_id,
         "request_id": request.request_id,
         "requested_by": request.requested_by,
         "payment_mode": request.payment_mode,
         "effective_date": effective,
-        "lines": [_priced(item) for item in decision.activated],
+        "lines": lines,
     }
+    remember_activation(
+        ActivationRecord.model_construct(
+            activation_id=activation_id,
+            request_id=request.request_id,
+            requested_by=request.requested_by,
+            payment_mode=request.payment_mode,
+            effective_date=effective,
+            activated_at=now,
+            lines=lines,
+        )
+    )
     entitlements = entitlement_list(account.quantities())
     await uow.emit(
         ActivationCompleted(**common, entitlements=entitlements), account_id=account.account_id, cause=envelope

@@ -1,6 +1,9 @@
 """The plan view of "Cuenta y Facturación": served by GET /accounts/{id}/plan and published
 as PlanSnapshot on the compacted topic after every change of the account's plan view."""
 
+import asyncio
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -33,12 +36,14 @@ from tienda.store.domain.waiting import RequestKind, WaitingRequest
 
 SNAPSHOT_HISTORY = 20
 """How many of the latest activations a PlanSnapshot carries (the plan view: all of them)."""
+SNAPSHOTS_PER_STEP = 5
+"""Snapshots built between two yields to the event loop."""
 NO_COUNTS = PlanCounts(users=0, legal_entities=0, payroll_workers=0, dte_monthly=0)
 NO_HISTORY = History([], 0)
 
 
-def plan_snapshot(account: Account, history: History, as_of: datetime) -> PlanSnapshot:
-    """The account's plan view now, with the activations of ``history``."""
+def plan_snapshot(account: Account, records: list[ActivationRecord], total: int, as_of: datetime) -> PlanSnapshot:
+    """The account's plan view now, with these activations (newest first) of ``total``."""
     return PlanSnapshot(
         revision=max(account.revision, 1),
         as_of=as_of,
@@ -71,8 +76,8 @@ def plan_snapshot(account: Account, history: History, as_of: datetime) -> PlanSn
             )
             for reduction in account.pending
         ],
-        activations=[_record(entry) for entry in history.entries],
-        activations_total=history.total,
+        activations=records,
+        activations_total=total,
     )
 
 
@@ -129,7 +134,7 @@ async def plan_view(session: AsyncSession, account_id: str, now: datetime, wait:
             waiting_for_plan=waiting_for_plan,
             revision=0,
         )
-    snapshot = plan_snapshot(account, history, now)
+    snapshot = plan_snapshot(account, [_record(entry) for entry in history.entries], history.total, now)
     return PlanView(
         account_id=account_id,
         plan=snapshot.plan,
@@ -169,11 +174,69 @@ def _changed_views(uow: UnitOfWork) -> dict[str, _ChangedView]:
 
 async def _publish_changed_views(uow: UnitOfWork) -> None:
     changed = _changed_views(uow)
-    histories = await activations.latest_activations(uow.session, changed, SNAPSHOT_HISTORY)
-    for account_id, view in changed.items():
-        snapshot = plan_snapshot(view.account, histories.get(account_id, NO_HISTORY), uow.now)
+    latest = await activations.latest_activation_ids(uow.session, changed, SNAPSHOT_HISTORY)
+    records = await _records(uow, (activation_id for ids, _ in latest.values() for activation_id in ids))
+    await asyncio.sleep(0)
+    for n, (account_id, view) in enumerate(changed.items(), start=1):
+        if n % SNAPSHOTS_PER_STEP == 0:
+            await asyncio.sleep(0)  # SQLite runs inline: let the loop breathe between bounded steps
+        ids, total = latest.get(account_id, ((), 0))
+        snapshot = plan_snapshot(view.account, [records[activation_id] for activation_id in ids], total, uow.now)
         await uow.emit(snapshot, account_id=account_id, cause=view.cause, trace_parent=view.trace_parent)
     changed.clear()
+
+
+class ActivationRecords:
+    """The ActivationRecords this process built lately, by activation id, at most ``size`` of them.
+
+    An activation is never edited once written, so its record, built when the store activated the
+    cart or the first time a snapshot read it, stays true: a snapshot reads only which activations it
+    carries (ids and total, from the database every time, so what another replica wrote is seen) and
+    builds only the records it has not seen. A record of a transaction that rolled back is never
+    asked for (its id was never committed) and ages out."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._records: OrderedDict[str, ActivationRecord] = OrderedDict()
+
+    def get(self, activation_id: str) -> ActivationRecord | None:
+        record = self._records.get(activation_id)
+        if record is not None:
+            self._records.move_to_end(activation_id)
+        return record
+
+    def clear(self) -> None:
+        self._records.clear()
+
+    def keep(self, record: ActivationRecord) -> None:
+        self._records[str(record.activation_id)] = record
+        self._records.move_to_end(str(record.activation_id))
+        while len(self._records) > self._size:
+            self._records.popitem(last=False)
+
+
+RECORDS = ActivationRecords(20_000)
+"""The store's: 20 activations for each of 1,000 accounts active at once (some 30 MB)."""
+
+
+async def _records(uow: UnitOfWork, activation_ids: Iterable[str]) -> dict[str, ActivationRecord]:
+    found: dict[str, ActivationRecord] = {}
+    missing = []
+    for activation_id in activation_ids:
+        record = RECORDS.get(activation_id)
+        if record is None:
+            missing.append(activation_id)
+        else:
+            found[activation_id] = record
+    for activation_id, entry in (await activations.activations_by_id(uow.session, missing)).items():
+        found[activation_id] = _record(entry)
+        RECORDS.keep(found[activation_id])
+    return found
+
+
+def remember_activation(record: ActivationRecord) -> None:
+    """An activation the store is writing, for the snapshots that will carry it."""
+    RECORDS.keep(record)
 
 
 def rejected_lines(refusals: tuple[Refusal, ...]) -> list[RejectedLine]:

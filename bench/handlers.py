@@ -1,4 +1,4 @@
-"""Per-message cost of the store's and billing's handling, in one process, without Kafka.
+"""Per-message cost of the store's, billing's and the advisor's handling, in one process, without Kafka.
 
     uv run python bench/handlers.py [--carts 4000] [--accounts 200] [--batch 100]
                                      [--database-url URL] [--profile DIR]
@@ -6,8 +6,11 @@
 Feeds the store's consumer path (decode, inbox, handler, outbox, outcome) PlanContracted
 for every account and then N one-line carts, in batches as the worker's consumer would;
 then feeds billing the store's own outbox (PlanContracted and every ChargeScheduled), the
-way the relay would have published it. Prints messages per second and CPU milliseconds per
-message for each service. With --profile, writes a cProfile of each run to DIR (read it with
+way the relay would have published it; then feeds the advisor what the pipeline's advisor
+reads: every message of the store's and billing's outboxes on a topic it consumes
+(ActivationCompleted and ChargeScheduled per cart, and whatever billing emitted there).
+Prints messages per second and CPU milliseconds per message (and per cart) for each
+service. With --profile, writes a cProfile of each run to DIR (read it with
 `python -m pstats` or snakeviz). This is the number to move when the pipeline benchmark says
 a worker is CPU-bound; the pipeline benchmark (bench/pipeline.py) is the one that counts.
 """
@@ -108,6 +111,8 @@ async def outbox_of(engine: Any, definition: ServiceDefinition, wanted: Callable
 
 
 async def run(args: argparse.Namespace) -> None:
+    from tienda.advisor.bootstrap import definition as advisor  # noqa: PLC0415
+    from tienda.advisor.config import AdvisorSettings  # noqa: PLC0415
     from tienda.billing.bootstrap import definition as billing  # noqa: PLC0415
     from tienda.billing.config import BillingSettings  # noqa: PLC0415
     from tienda.store.bootstrap import definition as store  # noqa: PLC0415
@@ -128,18 +133,33 @@ async def run(args: argparse.Namespace) -> None:
     await feed(store_definition, url.format(service="store"), plans, args.batch, None)
     stored, store_engine = await feed(store_definition, url.format(service="store"), carts, args.batch, args.profile)
     charges = await outbox_of(store_engine, store_definition, lambda kind: kind == "ChargeScheduled")
+    advisor_definition = advisor(AdvisorSettings())
+    advised = set(advisor_definition.consumer.topic_names)
+    store_events = [r for r in await outbox_of(store_engine, store_definition, lambda _: True) if r.topic in advised]
     await store_engine.dispose()
     billing_definition = billing(BillingSettings())
     await feed(billing_definition, url.format(service="billing"), plans, args.batch, None)
     billed, billing_engine = await feed(
         billing_definition, url.format(service="billing"), charges, args.batch, args.profile
     )
+    billing_events = [
+        r for r in await outbox_of(billing_engine, billing_definition, lambda _: True) if r.topic in advised
+    ]
     await billing_engine.dispose()
-    for name, figures in (("store (carts)", stored), ("billing (ChargeScheduled)", billed)):
+    noted, advisor_engine = await feed(
+        advisor_definition, url.format(service="advisor"), store_events + billing_events, args.batch, args.profile
+    )
+    await advisor_engine.dispose()
+    for name, figures in (
+        ("store (carts)", stored),
+        ("billing (ChargeScheduled)", billed),
+        ("advisor (store/billing events)", noted),
+    ):
+        per_cart = figures["cpu_ms_per_message"] * figures["messages"] / args.carts
         print(
-            f"{name:<28} {figures['messages']:>6} messages  {figures['per_second']:>7.0f}/s  "
-            f"{figures['cpu_ms_per_message']:>6.2f} CPU ms/message  "
-            f"{figures['statements_per_message']:>5.1f} SQL statements/message"
+            f"{name:<31} {figures['messages']:>6} messages  {figures['per_second']:>7.0f}/s  "
+            f"{figures['cpu_ms_per_message']:>6.2f} CPU ms/message  {per_cart:>6.2f} CPU ms/cart  "
+            f"{figures['statements_per_message']:>5.2f} SQL statements/message"
         )
 
 
@@ -149,7 +169,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--database-url", help="with {service} where the service name goes; default: SQLite files")
-    parser.add_argument("--profile", type=Path, help="write store.prof and billing.prof here")
+    parser.add_argument("--profile", type=Path, help="write store.prof, billing.prof and advisor.prof here")
     args = parser.parse_args()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)

@@ -110,7 +110,6 @@ from pydantic import ValidationError
 from tienda.advisor.service_layer import summaries
 from tienda.billing.domain.accounts import BillingAccount, change_plan, open_account
 from tienda.billing.domain.accounts import Plan as BillingPlan
-from tienda.billing.domain.periods import Cycle, Period
 from tienda.contracts.business_day import business_date
 from tienda.contracts.envelope import Envelope, EnvelopeHeader, EventPayload, RawEnvelope, new_envelope
 from tienda.contracts.messages.activation import (
@@ -133,6 +132,7 @@ from tienda.contracts.messages.store import (
     ReducedLine,
     ResourceHolding,
 )
+from tienda.contracts.pricing.periods import Cycle, Period
 from tienda.contracts.registry import UnknownMessageType, payload_class
 from tienda.contracts.topics import dead_letter_topic, topic_for, topics_consumed_by
 from tienda.contracts.types import PaymentMode, Person

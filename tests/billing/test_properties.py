@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.billing.conftest import DTE_100, USERS, WORKERS_10, charge_scheduled, payment, plan_contracted, uf_published
 from tests.samples import account
-from tienda.billing.domain.periods import Cycle, nth_period
+from tienda.contracts.pricing.periods import Cycle, nth_period
 from tienda.contracts.types import PaymentMode
 
 ANCHOR = date(2027, 1, 31)

@@ -15,7 +15,11 @@ def rules_of(principal: str, operation: str | None = None, resource: str = "topi
 
 
 def test_a_service_reads_what_it_consumes_in_its_own_group_and_writes_what_it_publishes():
-    assert rules_of("store", "READ") == {"tienda.activations.requested", "tienda.accounts.plans"}
+    assert rules_of("store", "READ") == {
+        "tienda.activations.requested",
+        "tienda.accounts.plans",
+        "tienda.indicators.uf",
+    }
     assert rules_of("store", "READ", "group") == {"tienda-store"}
     assert rules_of("store", "WRITE") == {
         "tienda.store.events",

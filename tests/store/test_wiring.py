@@ -2,6 +2,8 @@
 consumes, published on its topic, reaches the store's subscriber, its processor and its handler.
 The same path on the real broker: tests/e2e/test_store_plans.py and test_store_order.py."""
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -12,7 +14,9 @@ from tests.conftest import sqlite_url
 from tests.harness import harness
 from tests.samples import account, activation_requested
 from tests.samples_store import account_reinstated, account_suspended, plan_contracted, reduction_requested
-from tienda.contracts.topics import ACCOUNT_PLANS, ACTIVATION_REQUESTS, topic_for
+from tienda.contracts.envelope import new_envelope
+from tienda.contracts.messages.billing import UfValuePublished
+from tienda.contracts.topics import ACCOUNT_PLANS, ACTIVATION_REQUESTS, PLATFORM_ACCOUNT, UF_VALUES, topic_for
 from tienda.messaging.codec import encode
 from tienda.messaging.database import create_engine
 from tienda.messaging.kafka import create_broker, subscribe
@@ -48,19 +52,31 @@ async def test_each_message_type_on_the_store_topics_reaches_its_handler_through
             reduction_requested(account_id, ("USR-EXTRA", 1), request_id="red-uno"),
             account_suspended(account_id),
             account_reinstated(account_id),
+            new_envelope(
+                UfValuePublished(uf_date=date(2027, 2, 3), clp_per_uf=Decimal("39000.00")),
+                account_id=PLATFORM_ACCOUNT,
+                producer="indicator-feed",
+            ),
         ]
         assert {message.type for message in messages} == set(worker.consumer.handlers)
         async with TestKafkaBroker(broker) as test_broker:
             for message in messages:
-                topic = topic_for(message.type, "erp-web").name
-                assert topic in (ACTIVATION_REQUESTS.name, ACCOUNT_PLANS.name)
-                await test_broker.publish(encode(message), topic=topic, key=account_id.encode())
+                topic = topic_for(message.type, message.producer).name
+                assert topic in (ACTIVATION_REQUESTS.name, ACCOUNT_PLANS.name, UF_VALUES.name)
+                await test_broker.publish(encode(message), topic=topic, key=message.account_id.encode())
             await committer.close()
     finally:
         await engine.dispose()
-    assert (store.counters.consumed, store.counters.processed, store.counters.dead_lettered) == (5, 5, 0)
+    assert (store.counters.consumed, store.counters.processed, store.counters.dead_lettered) == (6, 6, 0)
     [activation] = await store.rows("activations")
     assert activation["request_id"] == "req-antes-del-plan"
     assert [row["request_id"] for row in await store.rows("reductions")] == ["red-uno"]
     assert [row["status"] for row in await store.rows("status_changes")] == ["suspended", "active"]
-    assert set(committed) == {TopicPartition(ACTIVATION_REQUESTS.name, 0), TopicPartition(ACCOUNT_PLANS.name, 0)}
+    assert [(row["uf_date"], row["clp_per_uf"]) for row in await store.rows("uf_values")] == [
+        (date(2027, 2, 3), "39000.00")
+    ]
+    assert set(committed) == {
+        TopicPartition(ACTIVATION_REQUESTS.name, 0),
+        TopicPartition(ACCOUNT_PLANS.name, 0),
+        TopicPartition(UF_VALUES.name, 0),
+    }

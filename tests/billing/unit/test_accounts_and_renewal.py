@@ -7,8 +7,8 @@ from decimal import Decimal
 from tienda.billing.domain.accounts import Plan, change_plan, open_account
 from tienda.billing.domain.charges import Charge, PaymentMode, PlacedCharge, Reduction, allocate_reduction
 from tienda.billing.domain.documents import LineKind
-from tienda.billing.domain.periods import Cycle, Period, nth_period
 from tienda.billing.domain.renewal import CarriedOrder, renewal_invoice
+from tienda.contracts.pricing.periods import Cycle, Period, nth_period
 
 PYME = Plan("PYME", "Pyme", Cycle.MONTHLY, date(2027, 1, 31), Decimal("2.5000"))
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tienda.billing.domain.documents import Conversion, Line, LineKind, document_totals, price, price_all
 from tienda.billing.domain.payments import Balance, Settlement, issue, settle
-from tienda.billing.domain.periods import Cycle, nth_period
+from tienda.contracts.pricing.periods import Cycle, nth_period
 
 FEBRUARY = nth_period(date(2027, 1, 31), Cycle.MONTHLY, 0)  # 31 Jan to 27 Feb 2027, 28 days
 ON_10_FEB = Conversion(date(2027, 2, 10), Decimal("39123.45"))

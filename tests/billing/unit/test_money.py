@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tienda.billing.domain.money import Totals, round_half_up_clp, totals, uf_to_clp
+from tienda.contracts.pricing.money import Totals, round_half_up_clp, totals, uf_to_clp
 
 
 def half_up(value: Fraction) -> int:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tienda.billing.domain.periods import (
+from tienda.contracts.pricing.periods import (
     Cycle,
     Period,
     anniversary,

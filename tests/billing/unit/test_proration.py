@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tienda.billing.domain.money import uf_to_clp
-from tienda.billing.domain.periods import Cycle, Period, nth_period, period_containing
-from tienda.billing.domain.proration import prorated_uf, remaining_days
+from tienda.contracts.pricing.money import uf_to_clp
+from tienda.contracts.pricing.periods import Cycle, Period, nth_period, period_containing
+from tienda.contracts.pricing.proration import prorated_uf, remaining_days
 
 JANUARY = Period(date(2027, 1, 1), date(2027, 1, 31))
 

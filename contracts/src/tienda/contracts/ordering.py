@@ -27,6 +27,12 @@ ORDERING: dict[tuple[str, str], str] = {
         "occurred, also those that reach the store after it (applied on arrival); a status change "
         "applies to carts that occurred after it, in whichever order they arrive."
     ),
+    ("store", "tienda.indicators.uf"): (
+        "One partition, key platform: the UF values in publication order; the first value of a day is "
+        "kept (billing raises a different one to operations). Used only to show pesos in a cart quote: "
+        "a quote made before the day's value reached the store says so and gives UF amounts only; nothing "
+        "the store decides waits for a UF value, so its order with the other topics does not matter."
+    ),
     ("billing", "tienda.accounts.plans"): (
         "Ordered per account among plans, suspensions and reinstatements; not with billing's other "
         "topics. A ChargeScheduled or ReductionScheduled of an account whose plan billing has not received "

@@ -2,10 +2,12 @@
 ``FollowUp``, ``TimelineEntry`` and ``Executive`` out; a changed object is saved whole (its
 changeable columns), never as loose column values."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, insert, select, update
+from sqlalchemy import Row, Select, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.advisor.adapters.tables import assignments, executives, follow_ups, requests, timeline, triage_corrections
@@ -15,7 +17,7 @@ from tienda.advisor.domain.follow_ups import FollowUp, FollowUpKind
 from tienda.advisor.domain.lifecycle import IN_QUEUE, Status
 from tienda.advisor.domain.request import CommercialRequest, Contact, Judgement, Redirect, Requester
 from tienda.advisor.domain.support_model import Decision
-from tienda.advisor.domain.timeline import TimelineEntry
+from tienda.advisor.domain.timeline import TimelineEntry, told_once
 
 QUEUED = [status.value for status in IN_QUEUE]
 
@@ -307,24 +309,20 @@ def _follow_up_state(follow_up: FollowUp) -> dict[str, Any]:
 
 # --- timeline
 
-_TOLD = select(timeline.c.id).where(
-    timeline.c.account_id == bindparam("account_id"),
-    timeline.c.kind == bindparam("kind"),
-    timeline.c.reference == bindparam("reference"),
-)
-_ADD_NOTE = insert(timeline)
+_FACT = [timeline.c.account_id, timeline.c.kind, timeline.c.reference]
+_NOTE_ONCE = {
+    "sqlite": sqlite.insert(timeline).on_conflict_do_nothing(index_elements=_FACT),
+    "postgresql": postgresql.insert(timeline).on_conflict_do_nothing(index_elements=_FACT),
+}
+"""Insert a timeline entry unless the account's timeline tells its fact already (``uq_timeline_reference``);
+built once per database (every store and billing event passes here)."""
 
 
-async def note(session: AsyncSession, entry: TimelineEntry) -> bool:
-    """Add the entry unless the account's timeline already tells the same thing (kind and reference).
-
-    Its two statements are built once (every store and billing event passes here)."""
-    if entry.reference is not None:
-        told = {"account_id": entry.account_id, "kind": entry.kind, "reference": entry.reference}
-        if await session.scalar(_TOLD, told) is not None:
-            return False
-    await session.execute(
-        _ADD_NOTE,
+async def note(session: AsyncSession, entries: Sequence[TimelineEntry]) -> None:
+    """Add the entries whose fact (account, kind and reference) the timeline does not tell yet, in one
+    statement; of two entries in ``entries`` telling the same fact, the first is kept. An entry
+    without a reference is always added."""
+    rows = [
         {
             "account_id": entry.account_id,
             "event_id": entry.event_id,
@@ -332,9 +330,11 @@ async def note(session: AsyncSession, entry: TimelineEntry) -> bool:
             "summary": entry.summary,
             "occurred_at": entry.occurred_at,
             "reference": entry.reference,
-        },
-    )
-    return True
+        }
+        for entry in told_once(entries)
+    ]
+    if rows:
+        await session.execute(_NOTE_ONCE[session.get_bind().dialect.name], rows)
 
 
 async def timeline_of(session: AsyncSession, account_id: str) -> list[TimelineEntry]:

@@ -15,15 +15,13 @@ from tienda.advisor import SERVICE
 from tienda.advisor.domain.policy import AdvisorPolicy
 from tienda.advisor.service_layer import handlers
 from tienda.contracts.messages import advisor as requests
-from tienda.contracts.messages.activation import ActivationCompleted, ActivationRejected, ChargeScheduled
-from tienda.contracts.messages.billing import AutopayFailed, InvoiceIssued, OrderCreated, PaymentRecorded
-from tienda.contracts.messages.payment import PaymentFailed, PaymentReceived
-from tienda.contracts.messages.store import ReductionRejected, ReductionScheduled
 from tienda.contracts.topics import ADVISOR_REQUESTS, BILLING_EVENTS, PAYMENTS_RECEIVED, STORE_EVENTS
 from tienda.messaging.consumer import Consumer
+from tienda.messaging.processor import Batched
 
 
 def consumer(policy: AdvisorPolicy) -> Consumer:
+    timeline = Batched(partial(handlers.note_events, policy=policy))  # one handler: consecutive events form one run
     return Consumer(
         SERVICE,
         topics=(STORE_EVENTS, PAYMENTS_RECEIVED, BILLING_EVENTS, ADVISOR_REQUESTS),
@@ -31,16 +29,6 @@ def consumer(policy: AdvisorPolicy) -> Consumer:
             requests.CommercialRequestSubmitted.message_type: partial(handlers.submit_request, policy=policy),
             requests.CommercialRequestUpdated.message_type: partial(handlers.update_request, policy=policy),
             requests.ExecutiveAssigned.message_type: handlers.assign_executive,
-            ActivationCompleted.message_type: partial(handlers.note_activation, policy=policy),
-            ActivationRejected.message_type: partial(handlers.note_rejected_activation, policy=policy),
-            AutopayFailed.message_type: partial(handlers.note_failed_autopay, policy=policy),
-            ChargeScheduled.message_type: handlers.note_charge,
-            PaymentReceived.message_type: handlers.note_payment,
-            PaymentFailed.message_type: handlers.note_payment_failure,
-            ReductionScheduled.message_type: handlers.note_reduction,
-            ReductionRejected.message_type: handlers.note_rejected_reduction,
-            OrderCreated.message_type: handlers.note_order,
-            InvoiceIssued.message_type: handlers.note_invoice,
-            PaymentRecorded.message_type: handlers.note_recorded_payment,
+            **{event.message_type: timeline for event in handlers.TIMELINE_EVENTS},
         },
     )

@@ -184,8 +184,69 @@ async def assign_executive(envelope: Envelope[wire.ExecutiveAssigned], uow: Unit
 # --------------------------------------------------------------------------- the timeline and follow-ups
 
 
-async def note_activation(envelope: Envelope[ActivationCompleted], uow: UnitOfWork, policy: AdvisorPolicy) -> None:
-    """On the timeline; each new feature module raises an offer of training."""
+TIMELINE_EVENTS = (
+    ActivationCompleted,
+    ActivationRejected,
+    ChargeScheduled,
+    ReductionScheduled,
+    ReductionRejected,
+    PaymentReceived,
+    PaymentFailed,
+    OrderCreated,
+    InvoiceIssued,
+    PaymentRecorded,
+    AutopayFailed,
+)
+"""What the store, billing and the payment gateway tell the advisor: each goes on the account's
+timeline (``note_events``)."""
+
+
+async def note_events(envelopes: Sequence[Envelope[Any]], uow: UnitOfWork, policy: AdvisorPolicy) -> None:
+    """A run of the store's, billing's and the gateway's events, in their order: an entry on the
+    timeline each, written together in one statement that leaves out the facts told before. An event
+    whose rule raises a follow-up (a module activated, a rejection by the plan's limits, autopay
+    given up) raises it first, and its entry says so."""
+    entries = [await _timeline_entry(envelope, uow, policy) for envelope in envelopes]
+    await repository.note(uow.session, entries)
+
+
+async def _timeline_entry(envelope: Envelope[Any], uow: UnitOfWork, policy: AdvisorPolicy) -> TimelineEntry:
+    """What the event adds to the timeline: its kind, its sentence, and the business key it is told once for."""
+    event = envelope.payload
+    match event:
+        case ActivationCompleted():
+            offered = await _offer_training(envelope, uow, policy)
+            told = "activation_completed", summaries.activation_summary(event) + offered, str(event.activation_id)
+        case ActivationRejected():
+            raised = await _talk_upgrade(envelope, uow, policy)
+            told = "activation_rejected", summaries.rejection_summary(event) + raised, event.request_id
+        case AutopayFailed():
+            raised = await _call_about_payment(envelope, uow, policy)
+            gave_up = f"{event.invoice_id}@{event.gave_up_at.isoformat()}"
+            told = "autopay_failed", summaries.autopay_failed_summary(event) + raised, gave_up
+        case ChargeScheduled():
+            told = "charge_scheduled", summaries.charge_summary(event), str(event.activation_id)
+        case ReductionScheduled():
+            told = "reduction_scheduled", summaries.reduction_summary(event), str(event.reduction_id)
+        case ReductionRejected():
+            told = "reduction_rejected", summaries.reduction_rejected_summary(event), event.request_id
+        case PaymentReceived():
+            told = "payment_received", summaries.payment_received_summary(event), event.payment_id
+        case PaymentFailed():
+            told = "payment_failed", summaries.payment_failed_summary(event), event.payment_id
+        case OrderCreated():
+            told = "order_created", summaries.order_summary(event), event.order_id
+        case InvoiceIssued():
+            told = "invoice_issued", summaries.invoice_summary(event), event.invoice_id
+        case PaymentRecorded():
+            told = "payment_recorded", summaries.payment_recorded_summary(event), event.payment_id
+        case _:
+            raise TypeError(f"{envelope.type} is not one of the timeline's events (TIMELINE_EVENTS)")
+    return _entry(envelope, *told)
+
+
+async def _offer_training(envelope: Envelope[ActivationCompleted], uow: UnitOfWork, policy: AdvisorPolicy) -> str:
+    """Each new feature module raises an offer of training; what the entry adds about them."""
     event = envelope.payload
     offers = []
     for line in event.lines:
@@ -193,77 +254,27 @@ async def note_activation(envelope: Envelope[ActivationCompleted], uow: UnitOfWo
             summary = training_summary(line.description, event.requested_by.name)
             if await _raise_follow_up(uow, envelope, FollowUpKind.TRAINING, line.sku, summary, policy):
                 offers.append(line.description)
-    offered = f"; training offered on {', '.join(offers)}" if offers else ""
-    summary = summaries.activation_summary(event) + offered
-    await _note(uow, envelope, "activation_completed", summary, str(event.activation_id))
+    return f"; training offered on {', '.join(offers)}" if offers else ""
 
 
-async def note_rejected_activation(
-    envelope: Envelope[ActivationRejected], uow: UnitOfWork, policy: AdvisorPolicy
-) -> None:
-    """On the timeline; a rejection by the plan's limits opens an upgrade conversation (one at a time)."""
+async def _talk_upgrade(envelope: Envelope[ActivationRejected], uow: UnitOfWork, policy: AdvisorPolicy) -> str:
+    """A rejection by the plan's limits opens an upgrade conversation (one open at a time)."""
     event, account_id = envelope.payload, envelope.account_id
-    raised = ""
-    if hits_plan_limits([reason.code for reason in event.reasons]) and not await repository.has_open_follow_up(
-        uow.session, account_id, FollowUpKind.UPGRADE
-    ):
-        reasons = [reason.message for reason in event.reasons]
-        summary = upgrade_summary(event.requested_by.name, reasons)
-        if await _raise_follow_up(uow, envelope, FollowUpKind.UPGRADE, event.request_id, summary, policy):
-            raised = "; upgrade conversation raised"
-    summary = summaries.rejection_summary(event) + raised
-    await _note(uow, envelope, "activation_rejected", summary, event.request_id)
+    if not hits_plan_limits([reason.code for reason in event.reasons]):
+        return ""
+    if await repository.has_open_follow_up(uow.session, account_id, FollowUpKind.UPGRADE):
+        return ""
+    summary = upgrade_summary(event.requested_by.name, [reason.message for reason in event.reasons])
+    raised = await _raise_follow_up(uow, envelope, FollowUpKind.UPGRADE, event.request_id, summary, policy)
+    return "; upgrade conversation raised" if raised else ""
 
 
-async def note_failed_autopay(envelope: Envelope[AutopayFailed], uow: UnitOfWork, policy: AdvisorPolicy) -> None:
+async def _call_about_payment(envelope: Envelope[AutopayFailed], uow: UnitOfWork, policy: AdvisorPolicy) -> str:
     """Automatic payment gave up after its last retry: a payment follow-up, one per invoice."""
     event = envelope.payload
     summary = payment_summary(event.invoice_id, event.amount_clp, event.attempts, event.last_reason)
     raised = await _raise_follow_up(uow, envelope, FollowUpKind.PAYMENT, event.invoice_id, summary, policy)
-    entry = summaries.autopay_failed_summary(event) + ("; payment follow-up raised" if raised else "")
-    await _note(uow, envelope, "autopay_failed", entry, f"{event.invoice_id}@{event.gave_up_at.isoformat()}")
-
-
-async def note_charge(envelope: Envelope[ChargeScheduled], uow: UnitOfWork) -> None:
-    event = envelope.payload
-    await _note(uow, envelope, "charge_scheduled", summaries.charge_summary(event), str(event.activation_id))
-
-
-async def note_payment(envelope: Envelope[PaymentReceived], uow: UnitOfWork) -> None:
-    event = envelope.payload
-    await _note(uow, envelope, "payment_received", summaries.payment_received_summary(event), event.payment_id)
-
-
-async def note_payment_failure(envelope: Envelope[PaymentFailed], uow: UnitOfWork) -> None:
-    event = envelope.payload
-    await _note(uow, envelope, "payment_failed", summaries.payment_failed_summary(event), event.payment_id)
-
-
-async def note_reduction(envelope: Envelope[ReductionScheduled], uow: UnitOfWork) -> None:
-    event = envelope.payload
-    summary = summaries.reduction_summary(event)
-    await _note(uow, envelope, "reduction_scheduled", summary, str(event.reduction_id))
-
-
-async def note_rejected_reduction(envelope: Envelope[ReductionRejected], uow: UnitOfWork) -> None:
-    event = envelope.payload
-    summary = summaries.reduction_rejected_summary(event)
-    await _note(uow, envelope, "reduction_rejected", summary, event.request_id)
-
-
-async def note_order(envelope: Envelope[OrderCreated], uow: UnitOfWork) -> None:
-    event = envelope.payload
-    await _note(uow, envelope, "order_created", summaries.order_summary(event), event.order_id)
-
-
-async def note_invoice(envelope: Envelope[InvoiceIssued], uow: UnitOfWork) -> None:
-    event = envelope.payload
-    await _note(uow, envelope, "invoice_issued", summaries.invoice_summary(event), event.invoice_id)
-
-
-async def note_recorded_payment(envelope: Envelope[PaymentRecorded], uow: UnitOfWork) -> None:
-    event = envelope.payload
-    await _note(uow, envelope, "payment_recorded", summaries.payment_recorded_summary(event), event.payment_id)
+    return "; payment follow-up raised" if raised else ""
 
 
 # --------------------------------------------------------------------------- shared steps
@@ -487,10 +498,11 @@ def _person(request: CommercialRequest) -> Person:
 
 
 async def _note(uow: UnitOfWork, envelope: Envelope[Any], kind: str, summary: str, reference: str | None) -> None:
-    await repository.note(
-        uow.session,
-        TimelineEntry(envelope.account_id, str(envelope.event_id), kind, summary, envelope.occurred_at, reference),
-    )
+    await repository.note(uow.session, [_entry(envelope, kind, summary, reference)])
+
+
+def _entry(envelope: Envelope[Any], kind: str, summary: str, reference: str | None) -> TimelineEntry:
+    return TimelineEntry(envelope.account_id, str(envelope.event_id), kind, summary, envelope.occurred_at, reference)
 
 
 def _domain(executive: wire.Executive) -> Executive:

@@ -1,6 +1,7 @@
 """Billing accounts: the plan, its periods, the credit and the suspension; and the revision of
 each account's billing view (its snapshots)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from tienda.billing.adapters.rows import first_row
 from tienda.billing.adapters.tables import billing_accounts, billing_views, charges, invoices, payments
 from tienda.billing.domain.accounts import BillingAccount, Plan
 from tienda.billing.domain.charges import ChargeStatus
-from tienda.billing.domain.periods import Cycle, Period
+from tienda.contracts.pricing.periods import Cycle, Period
 
 
 def _account_of(row: RowMapping) -> BillingAccount:
@@ -52,6 +53,18 @@ async def account(session: AsyncSession, account_id: str, *, for_update: bool = 
     query = _ACCOUNT_FOR_UPDATE if for_update else _ACCOUNT
     row = await first_row(session, query, {"account_id": account_id})
     return _account_of(row) if row else None
+
+
+_ACCOUNTS = select(billing_accounts).where(billing_accounts.c.account_id.in_(bindparam("account_ids", expanding=True)))
+
+
+async def accounts_by_id(session: AsyncSession, account_ids: Iterable[str]) -> dict[str, BillingAccount]:
+    """The accounts among these ids that billing knows, by id, in one query."""
+    wanted = list(account_ids)
+    if not wanted:
+        return {}
+    rows = (await session.execute(_ACCOUNTS, {"account_ids": wanted})).mappings()
+    return {row["account_id"]: _account_of(row) for row in rows}
 
 
 async def add_account(session: AsyncSession, account: BillingAccount, now: datetime) -> None:

@@ -6,7 +6,7 @@ then reuses their compiled form by identity instead of rebuilding and hashing th
 Updates of many charges are one statement with many parameter sets, so that a caller that
 handles many accounts (renewal) can hand them all at once."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +18,7 @@ from tienda.billing.adapters.rows import Person, person_columns, person_of
 from tienda.billing.adapters.tables import charges, reductions
 from tienda.billing.domain.charges import Charge, ChargeStatus, PaymentMode, PlacedCharge, Reduction
 from tienda.billing.domain.documents import Conversion
-from tienda.billing.domain.periods import Period
+from tienda.contracts.pricing.periods import Period
 
 ChargeKey = tuple[str, int]
 """A charge: its activation id and line."""
@@ -82,7 +82,11 @@ def _charge_record(row: RowMapping) -> ChargeRecord:
     )
 
 
-_ACTIVATION_RECORDED = select(charges.c.activation_id).where(charges.c.activation_id == bindparam("activation_id"))
+_ACTIVATIONS_RECORDED = (
+    select(charges.c.activation_id)
+    .where(charges.c.activation_id.in_(bindparam("activation_ids", expanding=True)))
+    .distinct()
+)
 _CHARGE_ORDER = (charges.c.effective_date, charges.c.recorded_at, charges.c.line)
 _ACTIVATION_CHARGES = (
     select(charges).where(charges.c.activation_id == bindparam("activation_id")).order_by(*_CHARGE_ORDER)
@@ -99,9 +103,12 @@ def _where(key: ChargeKey) -> dict[str, Any]:
     return {"charge_activation_id": key[0], "charge_line": key[1]}
 
 
-async def activation_recorded(session: AsyncSession, activation_id: str) -> bool:
-    found = await session.scalar(_ACTIVATION_RECORDED, {"activation_id": activation_id})
-    return found is not None
+async def activations_recorded(session: AsyncSession, activation_ids: Iterable[str]) -> set[str]:
+    """Which of these activations already have their charges, in one query."""
+    wanted = list(activation_ids)
+    if not wanted:
+        return set()
+    return set(await session.scalars(_ACTIVATIONS_RECORDED, {"activation_ids": wanted}))
 
 
 def _placement(record: ChargeRecord) -> dict[str, Any]:
@@ -114,8 +121,9 @@ def _placement(record: ChargeRecord) -> dict[str, Any]:
     }
 
 
-async def add_charges(session: AsyncSession, records: Sequence[ChargeRecord], event_id: str, now: datetime) -> None:
-    """Record new charges as they stand (waiting for the plan, or already placed), in one statement."""
+async def add_charges(session: AsyncSession, records: Sequence[tuple[ChargeRecord, str]], now: datetime) -> None:
+    """Record new charges as they stand (waiting for the plan, or already placed), each with the
+    event id that scheduled it, in one statement."""
     if not records:
         return
     await session.execute(
@@ -137,7 +145,7 @@ async def add_charges(session: AsyncSession, records: Sequence[ChargeRecord], ev
                 **person_columns("requested_by", record.requested_by),
                 **_placement(record),
             }
-            for record in records
+            for record, event_id in records
         ],
     )
 

@@ -16,9 +16,9 @@ from tienda.billing.adapters.rows import first_row
 from tienda.billing.adapters.tables import invoice_lines, invoices
 from tienda.billing.domain.autopay import Autopay, AutopayStatus
 from tienda.billing.domain.documents import Conversion, DocumentStatus, Line, LineKind, PricedLine
-from tienda.billing.domain.money import Totals
 from tienda.billing.domain.payments import Balance
-from tienda.billing.domain.periods import Period
+from tienda.contracts.pricing.money import Totals
+from tienda.contracts.pricing.periods import Period
 
 UNPAID = [status.value for status in DocumentStatus if status.unpaid]
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tienda.billing.adapters.rows import Person, first_row, person_columns, person_of
 from tienda.billing.adapters.tables import orders
 from tienda.billing.domain.documents import Conversion, DocumentStatus
-from tienda.billing.domain.money import Totals
 from tienda.billing.domain.payments import Balance
+from tienda.contracts.pricing.money import Totals
 
 UNPAID = [status.value for status in DocumentStatus if status.unpaid]
 

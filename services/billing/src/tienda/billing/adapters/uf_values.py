@@ -20,3 +20,16 @@ async def add_uf_value(session: AsyncSession, conversion: Conversion, event_id: 
             uf_date=conversion.uf_date, clp_per_uf=conversion.clp_per_uf, event_id=event_id, recorded_at=now
         )
     )
+
+
+async def latest_uf_value(session: AsyncSession, by: date) -> Conversion | None:
+    """The latest UF value recorded for a day up to ``by`` (an estimate for a later day's value)."""
+    row = (
+        await session.execute(
+            select(uf_values.c.uf_date, uf_values.c.clp_per_uf)
+            .where(uf_values.c.uf_date <= by)
+            .order_by(uf_values.c.uf_date.desc())
+            .limit(1)
+        )
+    ).first()
+    return Conversion(row.uf_date, row.clp_per_uf) if row is not None else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from tienda.billing.domain.periods import Cycle, Period, nth_period, period_containing, period_index
+from tienda.contracts.pricing.periods import Cycle, Period, nth_period, period_containing, period_index
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from decimal import Decimal
 from enum import Enum
 
 from tienda.billing.domain.documents import Conversion, Line, LineKind
-from tienda.billing.domain.periods import Period
-from tienda.billing.domain.proration import remaining_days
+from tienda.contracts.pricing.periods import Period
+from tienda.contracts.pricing.proration import remaining_days
 
 
 class PaymentMode(Enum):

@@ -8,7 +8,7 @@ month, or the plan's price per period) for ``months`` months of price per period
     amount in CLP  = amount in UF × pesos per UF of the document's date, rounded half up once
 
 The net is the sum of the lines in pesos, IVA 19 % of the net rounded half up, and the
-total the net plus IVA (``tienda.billing.domain.money``). A line carried from an online
+total the net plus IVA (``tienda.contracts.pricing.money``). A line carried from an online
 order keeps the conversion of the order it came from, so its pesos do not change.
 """
 
@@ -19,8 +19,9 @@ from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
 
-from tienda.billing.domain.money import CLP, UF, Totals, totals, uf_for_display, uf_to_clp
-from tienda.billing.domain.periods import Period
+from tienda.contracts.pricing.money import CLP, UF, Totals, totals, uf_for_display, uf_to_clp
+from tienda.contracts.pricing.periods import Period
+from tienda.contracts.pricing.proration import line_amount_uf
 
 
 class LineKind(Enum):
@@ -75,7 +76,7 @@ class Line:
     @property
     def amount_uf(self) -> Fraction:
         """The exact amount in UF: never rounded."""
-        return Fraction(self.unit_price_uf) * self.months * self.quantity * self.days / self.period.days
+        return line_amount_uf(self.unit_price_uf, self.months, self.quantity, self.days, self.period.days)
 
     @property
     def amount_uf_shown(self) -> UF:

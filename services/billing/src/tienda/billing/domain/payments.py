@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tienda.billing.domain.documents import DocumentStatus
-from tienda.billing.domain.money import CLP
+from tienda.contracts.pricing.money import CLP
 
 
 @dataclass(frozen=True)

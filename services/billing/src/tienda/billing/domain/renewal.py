@@ -20,7 +20,7 @@ from decimal import Decimal
 from tienda.billing.domain.accounts import BillingAccount
 from tienda.billing.domain.charges import PlacedCharge
 from tienda.billing.domain.documents import Line, LineKind
-from tienda.billing.domain.periods import Period
+from tienda.contracts.pricing.periods import Period
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from tienda.contracts.messages.plans import AccountReinstated, AccountSuspended,
 from tienda.contracts.messages.store import ReductionScheduled
 from tienda.contracts.topics import ACCOUNT_PLANS, BILLING_REQUESTS, PAYMENTS_RECEIVED, STORE_EVENTS, UF_VALUES
 from tienda.messaging.consumer import Consumer
+from tienda.messaging.processor import Batched
 
 
 def consumer() -> Consumer:
@@ -29,7 +30,7 @@ def consumer() -> Consumer:
             PlanContracted.message_type: handlers.contract_plan,
             AccountSuspended.message_type: handlers.suspend_account,
             AccountReinstated.message_type: handlers.reinstate_account,
-            ChargeScheduled.message_type: handlers.schedule_charge,
+            ChargeScheduled.message_type: Batched(handlers.schedule_charges),
             ReductionScheduled.message_type: handlers.schedule_reduction,
             PaymentReceived.message_type: handlers.record_payment,
             PaymentFailed.message_type: handlers.record_payment_failure,

@@ -5,6 +5,7 @@ GET  /accounts/{id}/charges         charges recorded per activation line, with t
 GET  /accounts/{id}/payments        payment history: what, amount, method, who, when
 GET  /accounts/{id}/orders          online orders; /orders/pending: not paid and not carried
 GET  /accounts/{id}/invoices        invoices with their lines (DTE 33 figures)
+GET  /accounts/{id}/invoices/upcoming  the next renewal invoice as it would be issued now (writes nothing)
 GET  /accounts/{id}/balance         balance due, credit, periods, card, billing data (the snapshot's view)
 POST /admin/renewals                {"date": "2027-01-31"}: run renewal for that date; a token for every account ("*")
 """
@@ -26,8 +27,10 @@ from tienda.billing.service_layer.read_models import (
     RenewedInvoice,
 )
 from tienda.billing.service_layer.renewal import renew_due_accounts
+from tienda.billing.service_layer.upcoming import NoUpcomingInvoice, UpcomingInvoice, upcoming_invoice
+from tienda.contracts.business_day import business_date
 from tienda.messaging.clock import Clock
-from tienda.messaging.http import TokenRing, account_readers, operators
+from tienda.messaging.http import Problem, Refused, TokenRing, account_readers, operators
 from tienda.messaging.worker import Runtime
 
 
@@ -69,6 +72,22 @@ def routes(clock: Clock) -> Callable[[Runtime, TokenRing], Sequence[APIRouter]]:
             """Invoices, newest first, with their lines and the DTE 33 figures: net, IVA, total, credit, paid, due."""
             async with runtime.readers() as session:
                 return await views.invoices_of(session, account_id)
+
+        @accounts.get(
+            "/accounts/{account_id}/invoices/upcoming",
+            responses={404: {"model": Problem, "description": "Billing has no plan for the account."}},
+        )
+        async def upcoming(account_id: str) -> UpcomingInvoice:
+            """The next renewal invoice exactly as it would be issued with what billing knows now; writes nothing.
+
+            Plan, add-ons, prorated charges at renewal, unpaid online orders carried in, reductions in force,
+            the payments of carried orders and the credit it would apply, priced at the UF value of the renewal
+            day, or the latest known (uf_estimate true) until that value is published."""
+            async with runtime.readers() as session:
+                try:
+                    return await upcoming_invoice(session, account_id, business_date(clock()))
+                except NoUpcomingInvoice as error:
+                    raise Refused(404, "no renewal", str(error)) from error
 
         @accounts.get("/accounts/{account_id}/balance")
         async def balance(account_id: str) -> AccountBilling:

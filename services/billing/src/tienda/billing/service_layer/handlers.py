@@ -15,16 +15,16 @@ message in either order and ends in the same state (README, "Ordering"):
 - a suspension changes only what the view shows: payments, renewals and autopay go on.
 """
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from tienda.billing.adapters import accounts, billing_data, cards, charges, invoices, payments, uf_values
 from tienda.billing.adapters.charges import ChargeRecord
 from tienda.billing.adapters.payments import PaymentFailure, PaymentRecord
-from tienda.billing.domain.accounts import Plan, change_plan, open_account
+from tienda.billing.domain.accounts import BillingAccount, Plan, change_plan, open_account
 from tienda.billing.domain.billing_data import BillingData, normalise, validate
 from tienda.billing.domain.charges import Charge, ChargeStatus, PaymentMode
 from tienda.billing.domain.documents import Conversion
-from tienda.billing.domain.periods import Cycle
 from tienda.billing.service_layer import autopay, uf_holds, views
 from tienda.billing.service_layer import charges as placing
 from tienda.billing.service_layer import payments as paying
@@ -35,6 +35,7 @@ from tienda.contracts.messages.activation import ChargeScheduled
 from tienda.contracts.messages.payment import PaymentFailed, PaymentReceived
 from tienda.contracts.messages.plans import AccountReinstated, AccountSuspended, PlanContracted
 from tienda.contracts.messages.store import ReductionScheduled
+from tienda.contracts.pricing.periods import Cycle
 from tienda.messaging.unit_of_work import UnitOfWork
 
 # --- tienda.accounts.plans ----------------------------------------------------------------------
@@ -76,14 +77,39 @@ async def reinstate_account(envelope: Envelope[AccountReinstated], uow: UnitOfWo
 # --- tienda.store.events ------------------------------------------------------------------------
 
 
-async def schedule_charge(envelope: Envelope[ChargeScheduled], uow: UnitOfWork) -> None:
-    """Record each line of the activation once, placed in its period (online: on an order now; at
-    renewal: for the next renewal invoice), or waiting for the account's plan."""
+async def schedule_charges(envelopes: Sequence[Envelope[ChargeScheduled]], uow: UnitOfWork) -> None:
+    """Record each line of each activation once, placed in its period (online: on an order now; at
+    renewal: for the next renewal invoice), or waiting for the account's plan.
+
+    A run of consecutive ChargeScheduled is handled together: the activations already recorded
+    and the accounts come in one query each, and the charges of the whole run are written in one
+    statement. No charge changes an account's plan or periods, so each is placed exactly as it
+    would be alone."""
+    recorded = await charges.activations_recorded(uow.session, {str(e.payload.activation_id) for e in envelopes})
+    known = await accounts.accounts_by_id(uow.session, {e.account_id for e in envelopes})
+    scheduled_now: list[tuple[Envelope[ChargeScheduled], BillingAccount | None, list[ChargeRecord]]] = []
+    for envelope in envelopes:
+        activation_id = str(envelope.payload.activation_id)
+        if activation_id in recorded:
+            continue
+        recorded.add(activation_id)  # the same activation again later in the run: once
+        account = known.get(envelope.account_id)
+        scheduled_now.append((envelope, account, _charge_records(envelope, account)))
+    new_charges = [(record, str(envelope.event_id)) for envelope, _, records in scheduled_now for record in records]
+    await charges.add_charges(uow.session, new_charges, uow.now)
+    for envelope, account, records in scheduled_now:
+        if account is not None:
+            await placing.open_orders(uow, account, records, envelope, uow.now)
+        if account is None or envelope.payload.payment_mode.value == PaymentMode.ONLINE.value:
+            # The view changed: charges wait for the plan, or an order opened. A charge at renewal
+            # shows first on the renewal invoice, so the view (and its snapshot) stays as it was.
+            await views.emit_snapshot(uow, envelope.account_id, envelope)
+
+
+def _charge_records(envelope: Envelope[ChargeScheduled], account: BillingAccount | None) -> list[ChargeRecord]:
+    """The activation's lines as charges: placed in the account's periods, or waiting for its plan."""
     scheduled, account_id = envelope.payload, envelope.account_id
     activation_id, mode = str(scheduled.activation_id), PaymentMode(scheduled.payment_mode.value)
-    if await charges.activation_recorded(uow.session, activation_id):
-        return
-    account = await accounts.account(uow.session, account_id)
     who = scheduled.requested_by.model_dump()
     records = [
         ChargeRecord(
@@ -104,15 +130,7 @@ async def schedule_charge(envelope: Envelope[ChargeScheduled], uow: UnitOfWork) 
         )
         for position, line in enumerate(scheduled.lines, start=1)
     ]
-    if account is not None:
-        records = [placing.placed(record, account) for record in records]
-    await charges.add_charges(uow.session, records, str(envelope.event_id), uow.now)
-    if account is not None:
-        await placing.open_orders(uow, account, records, envelope, uow.now)
-    if account is None or mode is PaymentMode.ONLINE:
-        # The view changed: charges wait for the plan, or an order opened. A charge at renewal
-        # shows first on the renewal invoice, so the view (and its snapshot) stays as it was.
-        await views.emit_snapshot(uow, account_id, envelope)
+    return [placing.placed(record, account) for record in records] if account is not None else records
 
 
 async def schedule_reduction(envelope: Envelope[ReductionScheduled], uow: UnitOfWork) -> None:

@@ -160,3 +160,13 @@ reduction_lines = Table(
     Column("units", Integer, nullable=False),
     Column("unit_price_uf", Numeric(16, 4), nullable=False),
 )
+
+uf_values = Table(
+    "uf_values",
+    metadata,
+    Column("uf_date", Date, primary_key=True),
+    Column("clp_per_uf", String(20), nullable=False, comment="exact decimal text, e.g. 39123.45"),
+    Column("event_id", String(36), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+"""The day's UF values, read from tienda.indicators.uf for quotes (billing keeps its own)."""

@@ -8,12 +8,14 @@ from fastapi import APIRouter
 from tienda.messaging.clock import Clock
 from tienda.messaging.http import TokenRing, account_readers
 from tienda.messaging.worker import Runtime
+from tienda.store.service_layer.quotes import CartQuote, CartQuoteRequest, DayReadings, quote_cart
 from tienda.store.service_layer.views import PlanView, plan_view
 
 
 def routes(clock: Clock, wait: timedelta) -> Callable[[Runtime, TokenRing], Sequence[APIRouter]]:
     def build(runtime: Runtime, tokens: TokenRing) -> Sequence[APIRouter]:
         accounts = account_readers(tokens)
+        readings = DayReadings()
 
         @accounts.get("/accounts/{account_id}/plan")
         async def plan(account_id: str) -> PlanView:
@@ -26,6 +28,20 @@ def routes(clock: Clock, wait: timedelta) -> Callable[[Runtime, TokenRing], Sequ
             carts and reductions that reached the store before the account's plan and wait for it."""
             async with runtime.readers() as session:
                 return await plan_view(session, account_id, clock(), wait)
+
+        @accounts.post("/accounts/{account_id}/cart/quote")
+        async def quote(account_id: str, cart: CartQuoteRequest) -> CartQuote:
+            """What the cart would cost if activated now, or why it would be refused; writes nothing.
+
+            The cart (the lines and payment mode of an ActivationRequested) is judged by the activation's
+            own rules and reason codes, against the account's plan, entitlements and status now and the
+            catalog of the day, and priced as billing will price it: each line prorated in the billing
+            period of the effective date (period, days charged, period days, UF), in pesos at the UF value
+            of that day, net, IVA and total due now (online) or added to the next renewal (at renewal),
+            and the recurring amount per period from the next renewal on. Without the day's UF value it
+            says so (uf_value_known false) and gives UF amounts only."""
+            async with runtime.readers() as session:
+                return await quote_cart(session, account_id, cart, clock(), readings)
 
         return [accounts]
 

@@ -20,12 +20,13 @@ from typing import Any
 
 from tienda.contracts.envelope import Envelope, EnvelopeHeader
 from tienda.contracts.messages.activation import ActivationRequested
+from tienda.contracts.messages.billing import UfValuePublished
 from tienda.contracts.messages.plans import AccountReinstated, AccountSuspended, PlanContracted
 from tienda.contracts.messages.store import ReductionRequested
 from tienda.messaging.errors import UnresolvableReference
 from tienda.messaging.processor import Batched
 from tienda.messaging.unit_of_work import UnitOfWork
-from tienda.store.adapters import repository
+from tienda.store.adapters import repository, uf_values
 from tienda.store.domain.plan import Account, Plan, StatusChange, baseline
 from tienda.store.domain.waiting import RequestKind
 from tienda.store.service_layer import waiting
@@ -121,3 +122,13 @@ async def _changed_status(envelope: EnvelopeHeader, uow: UnitOfWork, account: Ac
     await repository.add_status_change(uow.session, account.account_id, change, str(envelope.event_id))
     await repository.save_account(uow.session, account, uow.now, new=False)
     publish_plan_view(envelope, uow, account)
+
+
+async def record_uf_value(envelope: Envelope[UfValuePublished], uow: UnitOfWork) -> None:
+    """Keep the day's UF value for quotes; the first value of a day stays (billing, which converts
+    documents with it, raises a different one to operations)."""
+    published = envelope.payload
+    if await uf_values.uf_value(uow.session, published.uf_date) is None:
+        await uf_values.add_uf_value(
+            uow.session, published.uf_date, published.clp_per_uf, str(envelope.event_id), uow.now
+        )

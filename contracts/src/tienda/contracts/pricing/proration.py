@@ -4,7 +4,7 @@ The remaining days run from the effective (activation) date, included, to the pe
 last day, included, and are divided by the days in the period: activated on the first
 day it costs the whole period, on the last day one day's share. The amount stays in UF
 and is never rounded here: ``prorated_share`` is the exact fraction, and the single
-rounding is its conversion to whole pesos (see ``tienda.billing.domain.money``).
+rounding is its conversion to whole pesos (see ``tienda.contracts.pricing.money``).
 ``prorated_uf`` gives the same amount as a Decimal (28 significant digits) for reading.
 """
 
@@ -12,8 +12,8 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from tienda.billing.domain.money import UF
-from tienda.billing.domain.periods import Period
+from tienda.contracts.pricing.money import UF
+from tienda.contracts.pricing.periods import Period
 
 
 def remaining_days(effective: date, period: Period) -> int:
@@ -37,3 +37,9 @@ def prorated_uf(unit_price_uf: UF, quantity: int, effective: date, period: Perio
     """unit price × quantity × remaining days / days in the period, unrounded (to Decimal's precision)."""
     share = prorated_share(unit_price_uf, quantity, effective, period)
     return Decimal(share.numerator) / Decimal(share.denominator)
+
+
+def line_amount_uf(unit_price_uf: UF, months: int, quantity: int, days: int, period_days: int) -> Fraction:
+    """A document line's exact amount in UF: unit price (per unit per month) × months of price per
+    period × quantity × days charged / days in the period. Never rounded (pesos come from it once)."""
+    return Fraction(unit_price_uf) * months * quantity * days / period_days

@@ -1,0 +1,249 @@
+"""Cart quotes under load: latency of POST /accounts/{id}/cart/quote at a fixed rate while carts flow.
+
+    uv run python bench/quote.py                          # its own Kafka from the jars, SQLite
+    uv run python bench/quote.py --rate 200 --seconds 20 --carts-per-second 50
+    uv run python bench/quote.py --postgres               # a throwaway PostgreSQL
+
+Starts a broker (unless KAFKA_BOOTSTRAP_SERVERS is set), one store worker process, publishes a
+PlanContracted for each account and today's UF value and waits until the store quotes in pesos;
+then, for ``--seconds``, offers quotes at ``--rate`` per second (open loop: each quote is sent at
+its scheduled moment whatever the earlier ones did, and its latency counts from that moment, so a
+stall is not hidden) of carts of 1 to 4 lines, while a producer publishes ActivationRequested at
+``--carts-per-second`` to the same worker. Prints p50, p90, p99 and max latency, the rate achieved,
+the errors, and how many carts the worker activated meanwhile. The client runs on the same machine.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from store_activations import publish  # noqa: E402
+from tests.samples import activation_requested  # noqa: E402
+from tests.samples_store import plan_contracted  # noqa: E402
+
+from tienda.contracts.business_day import business_date  # noqa: E402
+from tienda.contracts.envelope import new_envelope  # noqa: E402
+from tienda.contracts.messages.billing import UfValuePublished  # noqa: E402
+from tienda.contracts.topics import ACCOUNT_PLANS, ACTIVATION_REQUESTS, PLATFORM_ACCOUNT, UF_VALUES  # noqa: E402
+from tienda.devkit.kafka import LocalKafka  # noqa: E402
+from tienda.devkit.postgres import LocalPostgres  # noqa: E402
+from tienda.devkit.workers import WorkerProcess, worker_env  # noqa: E402
+from tienda.messaging.codec import encode  # noqa: E402
+from tienda.messaging.connection import Kafka, connection_of  # noqa: E402
+from tienda.messaging.provisioning import ensure_topics  # noqa: E402
+from tienda.messaging.settings import ClientSettings  # noqa: E402
+from tienda.store.adapters.tables import activations  # noqa: E402
+
+TOKEN = "bench-token"  # noqa: S105 - a token of this throwaway worker
+SKUS = [("USR-EXTRA", 5), ("TRB-EXTRA", 50), ("DTE-100", 3), ("MOD-INV", 1), ("MOD-CRM", 1), ("RSO-EXTRA", 2)]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc), 0 when unknown."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def one_at_a_time(client: httpx.AsyncClient, accounts: list[str], count: int) -> list[float]:
+    """Quotes sent one after the other, no carts flowing: the latency of a quote on an idle worker."""
+    rng = random.Random(3)  # noqa: S311 - sample data
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = await client.post(f"/accounts/{rng.choice(accounts)}/cart/quote", json=a_cart(rng))
+        response.raise_for_status()
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def figures(latencies: list[float]) -> str:
+    return (
+        f"p50 {percentile(latencies, 0.50):.1f}  p90 {percentile(latencies, 0.90):.1f}  "
+        f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}"
+    )
+
+
+def a_cart(rng: random.Random) -> dict[str, object]:
+    lines = rng.sample(SKUS, rng.randint(1, 4))
+    mode = rng.choice(["online", "at_renewal"])
+    return {"payment_mode": mode, "lines": [{"sku": sku, "quantity": rng.randint(1, most)} for sku, most in lines]}
+
+
+async def wait_until_priced(client: httpx.AsyncClient, account_id: str, deadline: float = 90) -> None:
+    started, cart = time.monotonic(), {"payment_mode": "online", "lines": [{"sku": "USR-EXTRA", "quantity": 1}]}
+    while True:
+        response = await client.post(f"/accounts/{account_id}/cart/quote", json=cart)
+        if response.status_code == 200 and response.json()["uf_value_known"]:
+            return
+        if time.monotonic() - started > deadline:
+            raise TimeoutError(f"the store did not quote {account_id} in pesos within {deadline}s: {response.text}")
+        await asyncio.sleep(0.2)
+
+
+async def offer_quotes(
+    client: httpx.AsyncClient, accounts: list[str], rate: float, seconds: float
+) -> tuple[list[float], int, float]:
+    """Quotes at ``rate``/s for ``seconds``; latencies in ms from each scheduled moment, errors, elapsed."""
+    rng = random.Random(20)  # noqa: S311 - sample data
+    latencies: list[float] = []
+    errors = 0
+    running: set[asyncio.Task[None]] = set()
+
+    async def one(at: float, account_id: str, cart: dict[str, object]) -> None:
+        nonlocal errors
+        try:
+            response = await client.post(f"/accounts/{account_id}/cart/quote", json=cart)
+        except httpx.HTTPError:
+            errors += 1
+            return
+        latencies.append((time.perf_counter() - at) * 1000)
+        if response.status_code != 200:
+            errors += 1
+
+    started = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        at = started + n / rate
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        task = asyncio.create_task(one(at, rng.choice(accounts), a_cart(rng)))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    await asyncio.gather(*running)
+    return latencies, errors, time.perf_counter() - started
+
+
+async def flow_carts(kafka: Kafka, accounts: list[str], per_second: float, seconds: float) -> int:
+    """ActivationRequested at ``per_second`` for ``seconds``, a batch every 100 ms; how many were sent."""
+    rng = random.Random(7)  # noqa: S311 - sample data
+    producer = AIOKafkaProducer(acks="all", enable_idempotence=True, **connection_of(kafka).client_options())
+    await producer.start()
+    sent, started = 0, time.perf_counter()
+    try:
+        while time.perf_counter() - started < seconds:
+            due = int((time.perf_counter() - started) * per_second) - sent
+            carts = [activation_requested(rng.choice(accounts), ("USR-EXTRA", rng.randint(1, 3))) for _ in range(due)]
+            for cart in carts:
+                await producer.send(ACTIVATION_REQUESTS.name, encode(cart), key=cart.account_id.encode())
+            sent += len(carts)
+            await asyncio.sleep(0.1)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def bench(kafka: Kafka, database_url: str, args: argparse.Namespace, log: Path) -> None:
+    await ensure_topics(kafka)
+    env = worker_env("store", kafka, database_url, log_json="false", api_tokens=f'{{"{TOKEN}": ["*"]}}')
+    worker = WorkerProcess("store", env, log)
+    worker.start()
+    engine = create_async_engine(database_url)
+    try:
+        run = uuid.uuid4().hex[:6]
+        accounts = [f"acc-quote-{run}-{n:03d}" for n in range(args.accounts)]
+        await publish(kafka, ACCOUNT_PLANS.name, [(a, encode(plan_contracted(a))) for a in accounts])
+        today = business_date(datetime.now(UTC))
+        uf = new_envelope(
+            UfValuePublished(uf_date=today, clp_per_uf=Decimal("39123.45")),
+            account_id=PLATFORM_ACCOUNT,
+            producer="indicator-feed",
+        )
+        await publish(kafka, UF_VALUES.name, [(PLATFORM_ACCOUNT, encode(uf))])
+        print("plans and UF value published; waiting until the store quotes in pesos", flush=True)
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx.AsyncClient(base_url=worker.url, headers=headers, limits=limits, timeout=30) as client:
+            for account_id in (accounts[0], accounts[-1]):
+                await wait_until_priced(client, account_id)
+            worker_cpu = cpu_seconds(worker.pid)
+            idle = await one_at_a_time(client, accounts, 300)
+            idle_cpu_ms = (cpu_seconds(worker.pid) - worker_cpu) / len(idle) * 1000
+            print(f"quoting at {args.rate:.0f}/s for {args.seconds:.0f}s while carts flow", flush=True)
+            worker_cpu, bench_cpu = cpu_seconds(worker.pid), time.process_time()
+            activated = select(func.count()).select_from(activations).where(activations.c.account_id.in_(accounts))
+            async with engine.connect() as connection:
+                before = await connection.scalar(activated) or 0
+            carts = asyncio.create_task(flow_carts(kafka, accounts, args.carts_per_second, args.seconds))
+            latencies, errors, elapsed = await offer_quotes(client, accounts, args.rate, args.seconds)
+            sent = await carts
+            worker_cpu, bench_cpu = cpu_seconds(worker.pid) - worker_cpu, time.process_time() - bench_cpu
+            async with engine.connect() as connection:
+                after = await connection.scalar(activated) or 0
+    finally:
+        await engine.dispose()
+        worker.stop()
+    print(f"database    {database_url.split('://', maxsplit=1)[0]}; one store worker; {args.accounts} accounts")
+    print(
+        f"quotes      {len(latencies)} offered at {args.rate:.0f}/s over {elapsed:.1f}s: "
+        f"{len(latencies) / elapsed:.0f}/s answered"
+    )
+    print(
+        f"latency ms  p50 {percentile(latencies, 0.50):.1f}  p90 {percentile(latencies, 0.90):.1f}  "
+        f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}  mean {statistics.fmean(latencies):.1f}"
+    )
+    print(f"idle        300 quotes one at a time, ms: {figures(idle)}; worker CPU {idle_cpu_ms:.1f} ms a quote")
+    print(
+        f"cpu         under load: worker {worker_cpu:.1f} s, benchmark client {bench_cpu:.1f} s, over {elapsed:.1f} s"
+    )
+    print(f"errors      {errors} (refused connections, timeouts, answers other than 200: not in the latencies)")
+    print(
+        f"carts       {sent} published at {args.carts_per_second:.0f}/s meanwhile; "
+        f"{after - before} activated by the end"
+    )
+    print(f"target      p99 <= 50 ms: {'met' if percentile(latencies, 0.99) <= 50 else 'NOT met'}")
+
+
+def main() -> None:
+    cli = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    cli.add_argument("--rate", type=float, default=200, help="quotes offered per second")
+    cli.add_argument("--seconds", type=float, default=20)
+    cli.add_argument("--carts-per-second", type=float, default=50)
+    cli.add_argument("--accounts", type=int, default=50)
+    cli.add_argument("--database-url", default="", help="default: a SQLite file in a temporary directory")
+    cli.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL and use it")
+    args = cli.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="tienda-bench-quote-"))
+    database_url = args.database_url or f"sqlite+aiosqlite:///{work / 'store.db'}"
+    postgres = LocalPostgres() if args.postgres else None
+    if postgres is not None:
+        postgres.start()
+        database_url = postgres.create_database("bench_quote")
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    kafka: Kafka = ClientSettings().kafka() if external else ""
+    local = None if external else LocalKafka(work / "kafka")
+    if local is not None:
+        kafka = local.start(timeout=90)
+    try:
+        asyncio.run(bench(kafka, database_url, args, work / "store.log"))
+    finally:
+        if local is not None:
+            local.stop()
+        if postgres is not None:
+            postgres.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ from tests.samples_store import plan_contracted
 from tienda.messaging.processor import Batched, Outcome
 from tienda.store.bootstrap import definition
 from tienda.store.config import StoreSettings
+from tienda.store.service_layer import carts
 
 
 @pytest.fixture
@@ -107,3 +108,22 @@ async def test_a_batched_handler_alone_handles_the_retry_path_one_message_at_a_t
     await store.deliver(plan_contracted(account_id))
     assert await store.deliver(activation_requested(account_id, ("USR-EXTRA", 2))) == Outcome.PROCESSED
     assert batched == [1]
+
+
+async def test_a_failure_inside_the_stores_run_of_carts_dead_letters_that_cart_and_keeps_the_others(store, monkeypatch):
+    account_id = account()
+    await store.deliver(plan_contracted(account_id))
+    real = carts.decide
+
+    def fails_on_three_users(items, *rest):
+        if items[0].quantity == 3:
+            raise ValueError("a bug on this one cart")
+        return real(items, *rest)
+
+    monkeypatch.setattr(carts, "decide", fails_on_three_users)
+    run = [activation_requested(account_id, ("USR-EXTRA", n)) for n in (1, 3, 2)]
+    outcomes = await store.deliver_batch(run)
+    assert outcomes == [Outcome.PROCESSED, Outcome.DEAD_LETTERED, Outcome.PROCESSED]
+    assert [row["quantity"] for row in await store.rows("entitlements") if row["resource"] == "users"] == [3]
+    assert len(await store.rows("activations")) == 2
+    assert "a bug on this one cart" in store.dead_letters()[0]["x-tienda-error-message"]

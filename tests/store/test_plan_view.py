@@ -9,6 +9,7 @@ from tests.store.conftest import fresh, of_type
 from tienda.contracts.types import Person
 from tienda.messaging.http import TokenRing
 from tienda.messaging.processor import Outcome
+from tienda.store.service_layer import views
 
 TOKENS = TokenRing({"cuenta-y-facturacion": ["*"], "solo-otra": ["acc-otra"]})
 MATIAS = Person(user_id="u-matias", name="Matías Fuentes", email="matias.fuentes@bodega-los-andes.cl")
@@ -146,3 +147,20 @@ async def test_a_batch_reads_an_account_once_and_each_cart_sees_the_one_before(s
     rejected = of_type(await fresh(store), "ActivationRejected")
     assert [r["code"] for r in rejected[0]["payload"]["reasons"]] == ["module_already_active"]
     assert len(reads) == 1, "the account was read again inside the batch"
+
+
+async def test_a_snapshot_built_from_the_records_in_memory_equals_one_read_back_from_the_database(
+    store, customer, http
+):
+    carts = [
+        activation_requested(customer, ("TRB-EXTRA", 2), ("USR-EXTRA", 1), request_id=f"mem-{n}") for n in range(3)
+    ]
+    await store.deliver_batch(carts)
+    from_memory = of_type(await fresh(store), "PlanSnapshot")[-1]["payload"]["activations"]
+    views.RECORDS.clear()
+    await store.deliver(activation_requested(customer, ("TRB-EXTRA", 1), request_id="mem-3"))
+    read_back = of_type(await fresh(store), "PlanSnapshot")[-1]["payload"]["activations"]
+    assert read_back[0]["request_id"] == "mem-3"
+    assert sorted(record["request_id"] for record in read_back[1:]) == ["mem-0", "mem-1", "mem-2"]
+    assert read_back[1:] == from_memory, "a record kept in memory differs from the one the database gives back"
+    assert (await plan(http, customer))["activations"] == read_back

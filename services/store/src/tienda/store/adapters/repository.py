@@ -1,24 +1,27 @@
-"""Reading and writing the store's tables inside a unit of work.
+"""Reading and writing the store's tables inside a unit of work (the activation history:
+``activations.py``; requests waiting for a plan: ``waiting.py``).
 
-The statements a cart runs are built once, at import, with bound parameters: SQLAlchemy
-then finds them compiled by identity instead of rebuilding and hashing them per call
-(bench/handlers.py: this was a fifth of the store's time per cart). The catalog in force
-on a day is read once per transaction (``session.info``), so a batch of carts reads it once;
-so is an account loaded for a change: the next message of that account in the batch finds it
-as the last one left it (every change is written before the handler returns, and a failure
-rolls the whole transaction, and this session, back).
+Statements are built once, at import, with bound parameters (expanding ones for sets of ids):
+SQLAlchemy then finds them compiled by identity instead of rebuilding and hashing them per call.
+The hot ones run on the transaction's Core connection, not through the ORM session, and work on
+sets: the accounts of a run of carts are read in three or four queries and written in one
+statement per table. The catalog in force on a day is read once per transaction
+(``session.info``), so a batch of carts reads it once; so is an account loaded for a change: the
+next message of that account in the batch finds it as the last one left it (every change is
+written before the handler returns, and a failure rolls the whole transaction, and this session,
+back).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, delete, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BindParameter, RowMapping, bindparam, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from tienda.store.adapters.rows import aware, aware_or_none, uf
 from tienda.store.adapters.tables import (
     account_plans,
     activation_lines,
@@ -30,8 +33,7 @@ from tienda.store.adapters.tables import (
     reductions,
     status_changes,
 )
-from tienda.store.domain.activation import ActivatedItem
-from tienda.store.domain.catalog import UF_PLACES, CatalogVersion, Product
+from tienda.store.domain.catalog import CatalogVersion, Product
 from tienda.store.domain.plan import (
     Account,
     Holding,
@@ -44,11 +46,6 @@ from tienda.store.domain.plan import (
 )
 
 SCHEDULED, APPLIED = "scheduled", "applied"
-
-
-def uf(value: Any) -> Decimal:
-    """A UF amount read back from the database, exact to 4 decimals (SQLite stores floats)."""
-    return Decimal(str(value)).quantize(UF_PLACES)
 
 
 # --------------------------------------------------------------------------- catalog
@@ -86,7 +83,7 @@ async def catalog_on(session: AsyncSession, day: date) -> dict[str, Product]:
     """The products of the catalog version in force on ``day``, by SKU (read once per transaction)."""
     known: dict[date, dict[str, Product]] = session.info.setdefault("catalog_on", {})
     if day not in known:
-        rows = await session.execute(_CATALOG_ON, {"day": day})
+        rows = await (await session.connection()).execute(_CATALOG_ON, {"day": day})
         known[day] = {row["sku"]: _product(row) for row in rows.mappings()}
     return dict(known[day])
 
@@ -164,9 +161,12 @@ async def catalog_versions_loaded(session: AsyncSession) -> list[dict[str, Any]]
 # --------------------------------------------------------------------------- accounts
 
 
-_ACCOUNT = select(account_plans).where(account_plans.c.account_id == bindparam("account_id"))
-_ACCOUNT_LOCKED = _ACCOUNT.with_for_update()
-_HOLDINGS = select(entitlements).where(entitlements.c.account_id == bindparam("account_id"))
+_IN_ACCOUNTS: BindParameter[list[str]] = bindparam("account_ids", expanding=True)
+_ACCOUNTS = (
+    select(account_plans).where(account_plans.c.account_id.in_(_IN_ACCOUNTS)).order_by(account_plans.c.account_id)
+)
+_ACCOUNTS_LOCKED = _ACCOUNTS.with_for_update()
+_HOLDINGS = select(entitlements).where(entitlements.c.account_id.in_(_IN_ACCOUNTS))
 
 
 def _locked_accounts(session: AsyncSession) -> dict[str, Account]:
@@ -176,36 +176,58 @@ def _locked_accounts(session: AsyncSession) -> dict[str, Account]:
 
 
 async def load_account(session: AsyncSession, account_id: str, *, lock: bool = False) -> Account | None:
-    """The account with its holdings and pending reductions; ``lock``: until the transaction
-    ends, and read once in it (the same object is handed to every later handler)."""
+    """The account with its holdings and pending reductions (``load_accounts``), or None."""
+    return (await load_accounts(session, [account_id], lock=lock)).get(account_id)
+
+
+async def load_accounts(session: AsyncSession, account_ids: Iterable[str], *, lock: bool = False) -> dict[str, Account]:
+    """The accounts among ``account_ids`` that the store has a plan for, by id, with their holdings
+    and pending reductions: three queries (four with pending reductions) for any number of them.
+
+    ``lock``: until the transaction ends, and read once in it (the same object is handed to every
+    later handler of the transaction). PostgreSQL locks the rows ``FOR UPDATE`` in account order, so
+    two transactions that lock several accounts never wait for each other in a circle; SQLite's
+    writers already run one at a time."""
     locked = _locked_accounts(session)
-    if lock and account_id in locked:
-        return locked[account_id]
-    query = _ACCOUNT_LOCKED if lock else _ACCOUNT
-    head = (await session.execute(query, {"account_id": account_id})).mappings().first()
-    if head is None:
-        return None
+    wanted = set(account_ids)
+    found = {account_id: locked[account_id] for account_id in wanted & locked.keys()} if lock else {}
+    unread = sorted(wanted - found.keys())
+    if not unread:
+        return found
+    connection = await session.connection()
+    query = _ACCOUNTS_LOCKED if lock else _ACCOUNTS
+    heads = (await connection.execute(query, {"account_ids": unread})).mappings().all()
+    if not heads:
+        return found
+    read = [head["account_id"] for head in heads]
+    holdings = await _holdings_of(connection, read)
+    pending = await _pending_reductions(connection, read)
+    for head in heads:
+        account_id = head["account_id"]
+        found[account_id] = _account(head, holdings.get(account_id, {}), pending.get(account_id, []))
+        if lock:
+            locked[account_id] = found[account_id]
+    return found
+
+
+def _account(head: RowMapping, holdings: dict[str, Holding], pending: list[Reduction]) -> Account:
     plan = Plan(
         head["plan_code"], head["plan_name"], head["billing_cycle"], head["renewal_anchor"], uf(head["plan_price_uf"])
     )
-    holdings = await _holdings(session, account_id)
-    account = Account(
-        account_id,
+    return Account(
+        head["account_id"],
         plan,
         Status(head["status"]),
         head["suspended_reason"],
         holdings,
-        await _pending_reductions(session, account_id),
+        pending,
         head["revision"],
         _saved(holdings),
-        since=_aware_or_none(head["since"]),
-        restated_at=_aware_or_none(head["restated_at"]),
+        since=aware_or_none(head["since"]),
+        restated_at=aware_or_none(head["restated_at"]),
         restated_by=head["restated_by_event_id"],
-        status_since=_aware_or_none(head["status_since"]),
+        status_since=aware_or_none(head["status_since"]),
     )
-    if lock:
-        locked[account_id] = account
-    return account
 
 
 async def serialize_new_account(session: AsyncSession, account_id: str) -> None:
@@ -224,34 +246,55 @@ _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 async def new_account(session: AsyncSession, account_id: str, plan: Plan) -> Account:
     """An account contracting its first plan, with what it bought before the store knew plans
     (kept for the transaction like a locked load; the handler inserts its row)."""
-    holdings = await _holdings(session, account_id)
+    holdings = (await _holdings_of(await session.connection(), [account_id])).get(account_id, {})
     account = Account(account_id, plan, holdings=holdings, saved=_saved(holdings))
     _locked_accounts(session)[account_id] = account
     return account
 
 
-async def _holdings(session: AsyncSession, account_id: str) -> dict[str, Holding]:
-    rows = await session.execute(_HOLDINGS, {"account_id": account_id})
-    return {row["resource"]: Holding(row["resource"], row["included"], row["purchased"]) for row in rows.mappings()}
+async def _holdings_of(connection: AsyncConnection, account_ids: list[str]) -> dict[str, dict[str, Holding]]:
+    holdings: dict[str, dict[str, Holding]] = {}
+    for row in (await connection.execute(_HOLDINGS, {"account_ids": account_ids})).mappings():
+        holdings.setdefault(row["account_id"], {})[row["resource"]] = Holding(
+            row["resource"], row["included"], row["purchased"]
+        )
+    return holdings
 
 
 def _saved(holdings: Mapping[str, Holding]) -> dict[str, tuple[int, int]]:
     return {resource: (holding.included, holding.purchased) for resource, holding in holdings.items()}
 
 
+_INSERT_ACCOUNT = insert(account_plans)
 _UPDATE_ACCOUNT = update(account_plans).where(account_plans.c.account_id == bindparam("saved_account_id"))
-_HOLDING_KEY = (
+_DELETE_HOLDING = delete(entitlements).where(
     entitlements.c.account_id == bindparam("holder_account_id"),
     entitlements.c.resource == bindparam("held_resource"),
 )
-_INSERT_HOLDING = insert(entitlements)
-_UPDATE_HOLDING = update(entitlements).where(*_HOLDING_KEY)
-_DELETE_HOLDING = delete(entitlements).where(*_HOLDING_KEY)
 
 
 async def save_account(session: AsyncSession, account: Account, at: datetime, *, new: bool) -> None:
-    """Write the account's plan, status, revision and holdings."""
-    values = {
+    """Write the account's plan, status, revision and holdings (``new``: its row is inserted)."""
+    await save_accounts(session, [account], at, new=new)
+
+
+async def save_accounts(session: AsyncSession, accounts: Sequence[Account], at: datetime, *, new: bool = False) -> None:
+    """Write each account's plan, status, revision and the holdings that changed since it was read
+    (or last written): one statement per table for all of them."""
+    if not accounts:
+        return
+    connection = await session.connection()
+    if new:
+        rows = [{"account_id": account.account_id, **_plan_row(account, at)} for account in accounts]
+        await connection.execute(_INSERT_ACCOUNT, rows)
+    else:
+        rows = [{"saved_account_id": account.account_id, **_plan_row(account, at)} for account in accounts]
+        await connection.execute(_UPDATE_ACCOUNT, rows)
+    await _save_holdings(connection, accounts)
+
+
+def _plan_row(account: Account, at: datetime) -> dict[str, Any]:
+    return {
         "plan_code": account.plan.code,
         "plan_name": account.plan.name,
         "billing_cycle": account.plan.billing_cycle,
@@ -266,25 +309,43 @@ async def save_account(session: AsyncSession, account: Account, at: datetime, *,
         "restated_by_event_id": account.restated_by,
         "status_since": account.status_since,
     }
-    if new:
-        await session.execute(insert(account_plans).values(account_id=account.account_id, **values))
-    else:
-        await session.execute(_UPDATE_ACCOUNT, {"saved_account_id": account.account_id, **values})
-    await save_holdings(session, account)
 
 
-async def save_holdings(session: AsyncSession, account: Account) -> None:
-    """Write the holdings that changed since the account was read (or last written)."""
-    key = {"holder_account_id": account.account_id}
-    for resource in set(account.saved) - set(account.holdings):
-        await session.execute(_DELETE_HOLDING, {**key, "held_resource": resource})
-    for resource, holding in account.holdings.items():
-        values = {"quantity": holding.total(), "included": holding.included, "purchased": holding.purchased}
-        if resource not in account.saved:
-            await session.execute(_INSERT_HOLDING, {"account_id": account.account_id, "resource": resource, **values})
-        elif account.saved[resource] != (holding.included, holding.purchased):
-            await session.execute(_UPDATE_HOLDING, {**key, "held_resource": resource, **values})
-    account.saved = _saved(account.holdings)
+async def _save_holdings(connection: AsyncConnection, accounts: Sequence[Account]) -> None:
+    """The holdings that changed: those gone deleted, the others upserted."""
+    gone = [
+        {"holder_account_id": account.account_id, "held_resource": resource}
+        for account in accounts
+        for resource in sorted(account.saved.keys() - account.holdings.keys())
+    ]
+    changed = [
+        {
+            "account_id": account.account_id,
+            "resource": resource,
+            "quantity": holding.total(),
+            "included": holding.included,
+            "purchased": holding.purchased,
+        }
+        for account in accounts
+        for resource, holding in account.holdings.items()
+        if account.saved.get(resource) != (holding.included, holding.purchased)
+    ]
+    if gone:
+        await connection.execute(_DELETE_HOLDING, gone)
+    if changed:
+        await connection.execute(_upsert_holdings(connection.dialect.name), changed)
+    for account in accounts:
+        account.saved = _saved(account.holdings)
+
+
+@cache
+def _upsert_holdings(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (account_id, resource) DO UPDATE, in the dialect's words."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(entitlements)
+    return statement.on_conflict_do_update(
+        index_elements=[entitlements.c.account_id, entitlements.c.resource],
+        set_={column: statement.excluded[column] for column in ("quantity", "included", "purchased")},
+    )
 
 
 async def add_status_change(session: AsyncSession, account_id: str, change: StatusChange, event_id: str) -> None:
@@ -299,17 +360,24 @@ async def add_status_change(session: AsyncSession, account_id: str, change: Stat
     )
 
 
-async def status_history(session: AsyncSession, account_id: str) -> list[StatusChange]:
-    """The account's suspensions and reinstatements, in the order they occurred."""
-    rows = await session.execute(
-        select(status_changes)
-        .where(status_changes.c.account_id == account_id)
-        .order_by(status_changes.c.occurred_at, status_changes.c.event_id)
-    )
-    return [
-        StatusChange(_aware(row["occurred_at"]), Standing(Status(row["status"]), row["reason"]))
-        for row in rows.mappings()
-    ]
+_STATUS_HISTORIES = (
+    select(status_changes)
+    .where(status_changes.c.account_id.in_(_IN_ACCOUNTS))
+    .order_by(status_changes.c.occurred_at, status_changes.c.event_id)
+)
+
+
+async def status_histories(session: AsyncSession, account_ids: Iterable[str]) -> dict[str, list[StatusChange]]:
+    """By account: its suspensions and reinstatements, in the order they occurred (one query)."""
+    wanted = sorted(set(account_ids))
+    histories: dict[str, list[StatusChange]] = {account_id: [] for account_id in wanted}
+    if not wanted:
+        return histories
+    connection = await session.connection()
+    for row in (await connection.execute(_STATUS_HISTORIES, {"account_ids": wanted})).mappings():
+        standing = Standing(Status(row["status"]), row["reason"])
+        histories[row["account_id"]].append(StatusChange(aware(row["occurred_at"]), standing))
+    return histories
 
 
 async def save_revision(session: AsyncSession, account: Account, at: datetime) -> None:
@@ -328,133 +396,6 @@ async def entitlements_of(session: AsyncSession, account_id: str) -> dict[str, i
         .order_by(entitlements.c.resource)
     )
     return {row.resource: row.quantity for row in rows}
-
-
-# --------------------------------------------------------------------------- activations
-
-
-@dataclass(frozen=True)
-class NewActivation:
-    activation_id: str
-    account_id: str
-    request_id: str
-    payment_mode: str
-    effective_date: date
-    requested_by: Mapping[str, str]
-    event_id: str
-    activated_at: datetime
-    items: Sequence[ActivatedItem]
-
-
-_ACTIVATION_OF_REQUEST = select(activations.c.activation_id).where(
-    activations.c.account_id == bindparam("account_id"), activations.c.request_id == bindparam("request_id")
-)
-_INSERT_ACTIVATION = insert(activations)
-_INSERT_ACTIVATION_LINES = insert(activation_lines)
-
-
-async def activation_of_request(session: AsyncSession, account_id: str, request_id: str) -> str | None:
-    """The activation id already made for this request, if any."""
-    return await session.scalar(_ACTIVATION_OF_REQUEST, {"account_id": account_id, "request_id": request_id})
-
-
-async def add_activation(session: AsyncSession, activation: NewActivation) -> None:
-    who = activation.requested_by
-    await session.execute(
-        _INSERT_ACTIVATION,
-        {
-            "activation_id": activation.activation_id,
-            "account_id": activation.account_id,
-            "request_id": activation.request_id,
-            "payment_mode": activation.payment_mode,
-            "effective_date": activation.effective_date,
-            "requested_by_user_id": who["user_id"],
-            "requested_by_name": who["name"],
-            "requested_by_email": who["email"],
-            "event_id": activation.event_id,
-            "activated_at": activation.activated_at,
-        },
-    )
-    await session.execute(
-        _INSERT_ACTIVATION_LINES,
-        [
-            {
-                "activation_id": activation.activation_id,
-                "line": line,
-                "sku": item.product.sku,
-                "description": item.product.description,
-                "quantity": item.quantity,
-                "unit_price_uf": item.unit_price_uf,
-            }
-            for line, item in enumerate(activation.items, start=1)
-        ],
-    )
-
-
-_ACTIVATION_COUNT = (
-    select(func.count()).select_from(activations).where(activations.c.account_id == bindparam("account_id"))
-)
-
-
-async def activation_count(session: AsyncSession, account_id: str) -> int:
-    return int(await session.scalar(_ACTIVATION_COUNT, {"account_id": account_id}) or 0)
-
-
-@cache
-def _history_query(limit: int | None) -> Any:
-    newest_first = (activations.c.activated_at.desc(), activations.c.activation_id)
-    latest = (
-        select(activations.c.activation_id)
-        .where(activations.c.account_id == bindparam("account_id"))
-        .order_by(*newest_first)
-        .limit(limit)
-    )
-    line = activation_lines.c
-    return (
-        select(activations, line.sku, line.description, line.quantity, line.unit_price_uf)
-        .join(activation_lines, line.activation_id == activations.c.activation_id)
-        .where(activations.c.activation_id.in_(latest))
-        .order_by(*newest_first, line.line)
-    )
-
-
-async def activation_history(session: AsyncSession, account_id: str, limit: int | None = None) -> list[dict[str, Any]]:
-    """The account's activations, newest first (the latest ``limit``), with their lines, in one query."""
-    rows = await session.execute(_history_query(limit), {"account_id": account_id})
-    entries: dict[str, dict[str, Any]] = {}
-    for row in rows.mappings():
-        entry = entries.get(row["activation_id"])
-        if entry is None:
-            entry = entries[row["activation_id"]] = _history_entry(row)
-        entry["lines"].append(
-            {
-                "sku": row["sku"],
-                "description": row["description"],
-                "quantity": row["quantity"],
-                "unit_price_uf": str(uf(row["unit_price_uf"])),
-            }
-        )
-    return list(entries.values())
-
-
-def _person(row: RowMapping) -> dict[str, str]:
-    return {
-        "user_id": row["requested_by_user_id"],
-        "name": row["requested_by_name"],
-        "email": row["requested_by_email"],
-    }
-
-
-def _history_entry(head: RowMapping) -> dict[str, Any]:
-    return {
-        "activation_id": head["activation_id"],
-        "request_id": head["request_id"],
-        "payment_mode": head["payment_mode"],
-        "effective_date": head["effective_date"].isoformat(),
-        "activated_at": _aware(head["activated_at"]).isoformat(),
-        "requested_by": _person(head),
-        "lines": [],
-    }
 
 
 # --------------------------------------------------------------------------- reductions
@@ -532,20 +473,22 @@ async def mark_applied(session: AsyncSession, applied: Sequence[Reduction], at: 
 
 _PENDING_REDUCTIONS = (
     select(reductions)
-    .where(reductions.c.account_id == bindparam("account_id"), reductions.c.status == SCHEDULED)
+    .where(reductions.c.account_id.in_(_IN_ACCOUNTS), reductions.c.status == SCHEDULED)
     .order_by(reductions.c.requested_at, reductions.c.reduction_id)
+)
+_REDUCTION_LINES = (
+    select(reduction_lines)
+    .where(reduction_lines.c.reduction_id.in_(bindparam("reduction_ids", expanding=True)))
+    .order_by(reduction_lines.c.line)
 )
 
 
-async def _pending_reductions(session: AsyncSession, account_id: str) -> list[Reduction]:
-    heads = (await session.execute(_PENDING_REDUCTIONS, {"account_id": account_id})).mappings().all()
+async def _pending_reductions(connection: AsyncConnection, account_ids: list[str]) -> dict[str, list[Reduction]]:
+    """By account: the reductions scheduled for its next renewal, in the order they were requested."""
+    heads = (await connection.execute(_PENDING_REDUCTIONS, {"account_ids": account_ids})).mappings().all()
     if not heads:
-        return []
-    rows = await session.execute(
-        select(reduction_lines)
-        .where(reduction_lines.c.reduction_id.in_([head["reduction_id"] for head in heads]))
-        .order_by(reduction_lines.c.line)
-    )
+        return {}
+    rows = await connection.execute(_REDUCTION_LINES, {"reduction_ids": [head["reduction_id"] for head in heads]})
     items: dict[str, list[ReducedItem]] = {}
     for row in rows.mappings():
         items.setdefault(row["reduction_id"], []).append(
@@ -553,22 +496,23 @@ async def _pending_reductions(session: AsyncSession, account_id: str) -> list[Re
                 row["sku"], row["description"], row["resource"], row["quantity"], row["units"], uf(row["unit_price_uf"])
             )
         )
-    return [
-        Reduction(
-            head["reduction_id"],
-            head["request_id"],
-            _person(head),
-            _aware(head["requested_at"]),
-            tuple(items.get(head["reduction_id"], ())),
+    pending: dict[str, list[Reduction]] = {}
+    for head in heads:
+        pending.setdefault(head["account_id"], []).append(
+            Reduction(
+                head["reduction_id"],
+                head["request_id"],
+                _person(head),
+                aware(head["requested_at"]),
+                tuple(items.get(head["reduction_id"], ())),
+            )
         )
-        for head in heads
-    ]
+    return pending
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes of what was written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _aware_or_none(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _aware(moment)
+def _person(row: RowMapping) -> dict[str, str]:
+    return {
+        "user_id": row["requested_by_user_id"],
+        "name": row["requested_by_name"],
+        "email": row["requested_by_email"],
+    }

@@ -1,17 +1,22 @@
 """The store's use cases, one handler per message type it consumes (which type goes to which
 handler: ``entrypoints/consumer.py``; the rules they apply: ``domain/``).
 
-Every handler that changes an account's plan view publishes a PlanSnapshot after its
-other messages, in the same transaction, built at commit: a batch that changes one account
-several times publishes its last view once. Handlers of one account serialize on its
-``account_plans`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite writers already
-queue) before they look for an earlier request with the same id, so two instances during
-a rebalance neither interleave on one account nor both activate one request; an account the
+Carts are handled in runs (``Batched``): the consecutive carts of a consumed batch at once, in
+one transaction with their effects equal to handling them one by one. Every handler that changes
+an account's plan view publishes a PlanSnapshot after its other messages, in the same
+transaction, built at commit: a batch that changes one account several times publishes its last
+view once. Handlers of one account serialize on its ``account_plans`` row (``SELECT ... FOR
+UPDATE`` on PostgreSQL, a run's accounts together in account order; SQLite writers already
+queue) before they look for an earlier request with the same id, so two instances during a
+rebalance neither interleave on one account nor both activate one request; an account the
 store does not know yet serializes on its id (``repository.serialize_new_account``).
 
 Carts and reductions travel on one topic, plans and status changes on another, so they may
 reach the store in either order: what the store does about each pair is in README, "Ordering".
 """
+
+from collections.abc import Sequence
+from typing import Any
 
 from tienda.contracts.envelope import Envelope, EnvelopeHeader
 from tienda.contracts.messages.activation import ActivationRequested
@@ -19,22 +24,34 @@ from tienda.contracts.messages.billing import UfValuePublished
 from tienda.contracts.messages.plans import AccountReinstated, AccountSuspended, PlanContracted
 from tienda.contracts.messages.store import ReductionRequested
 from tienda.messaging.errors import UnresolvableReference
+from tienda.messaging.processor import Batched
 from tienda.messaging.unit_of_work import UnitOfWork
 from tienda.store.adapters import repository, uf_values
 from tienda.store.domain.plan import Account, Plan, StatusChange, baseline
 from tienda.store.domain.waiting import RequestKind
 from tienda.store.service_layer import waiting
-from tienda.store.service_layer.carts import decide_cart
+from tienda.store.service_layer.carts import decide_carts
 from tienda.store.service_layer.reductions import decide_reduction_request
 from tienda.store.service_layer.views import publish_plan_view
 
 
-async def activate_resources(envelope: Envelope[ActivationRequested], uow: UnitOfWork) -> None:
-    """Activate the whole cart at once, or nothing; the same request id activates once. The cart of
-    an account whose plan has not reached the store waits for it."""
-    account = await waiting.account_or_wait(envelope, uow, RequestKind.CART)
-    if account is not None:
-        await decide_cart(envelope, uow, account)
+async def activate_carts(envelopes: Sequence[Envelope[ActivationRequested]], uow: UnitOfWork) -> None:
+    """Activate each whole cart at once, or nothing of it; the same request id activates once. A run
+    of carts locks its accounts together, then decides them in order (``carts.py``). The cart of an
+    account whose plan has not reached the store waits for it."""
+    accounts = await waiting.accounts_or_wait(envelopes, uow, RequestKind.CART)
+    await decide_carts([envelope for envelope in envelopes if envelope.account_id in accounts], uow, accounts)
+
+
+class BatchedHandler(Batched):
+    """A batched handler that can also be called with one message, as a one-message handler is."""
+
+    async def __call__(self, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        await self.handle([envelope], uow)
+
+
+activate_resources = BatchedHandler(activate_carts)
+"""The cart handler: runs of consecutive carts of a consumed batch at once, one cart on the one-by-one path."""
 
 
 async def schedule_reduction(envelope: Envelope[ReductionRequested], uow: UnitOfWork) -> None:

@@ -3,6 +3,7 @@
 ``unknown_account`` by the scheduler once they waited too long."""
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,20 @@ from tienda.store.service_layer import carts, reductions
 log = logging.getLogger(__name__)
 
 REFUSALS_PER_TRANSACTION = 200
+
+
+async def accounts_or_wait(
+    envelopes: Sequence[Envelope[Any]], uow: UnitOfWork, kind: RequestKind
+) -> dict[str, Account]:
+    """The requests' accounts, locked for this transaction, by id (read together); the requests of an
+    account without a plan set aside until the plan arrives (once per request id), in their order."""
+    accounts = await repository.load_accounts(uow.session, {envelope.account_id for envelope in envelopes}, lock=True)
+    for envelope in envelopes:
+        if envelope.account_id not in accounts:
+            account = await account_or_wait(envelope, uow, kind)
+            if account is not None:
+                accounts[account.account_id] = account
+    return accounts
 
 
 async def account_or_wait(envelope: Envelope[Any], uow: UnitOfWork, kind: RequestKind) -> Account | None:
@@ -65,6 +80,6 @@ async def refuse_waited_too_long(uow: UnitOfWork, wait: timedelta) -> int:
 async def _handle(request: WaitingRequest, uow: UnitOfWork, account: Account) -> None:
     envelope = decode(request.message)
     if request.kind is RequestKind.CART:
-        await carts.decide_cart(envelope, uow, account, counted=False)
+        await carts.decide_carts([envelope], uow, {account.account_id: account}, counted=False)
     else:
         await reductions.decide_reduction_request(envelope, uow, account, counted=False)

@@ -252,10 +252,10 @@ async def test_an_account_whose_renewal_fails_holds_none_of_the_others_back_and_
     broken = customers[1]
     real = renewal.renew_account
 
-    async def renew_account(uow, account_id, on, now):
+    async def renew_account(uow, account_id, on, now, reads=None):
         if account_id == broken:
             raise RuntimeError("the database refused this account")
-        return await real(uow, account_id, on, now)
+        return await real(uow, account_id, on, now, reads)
 
     monkeypatch.setattr(renewal, "renew_account", renew_account)
     progress = RenewalProgress(RENEWAL_1)

@@ -100,6 +100,10 @@ class UnitOfWork:
         self._before_commit.pop(key, None)
         self._before_commit[key] = action
 
+    def before_commit_action(self, key: Hashable) -> Callable[[], Awaitable[None]] | None:
+        """The action registered under ``key`` for this transaction's commit, if any (to add to it)."""
+        return self._before_commit.get(key)
+
     async def commit(self) -> None:
         """Run the before-commit actions, write the inbox and outbox rows, commit; wake the relay
         if anything was emitted. The event loop's other work runs between two actions (a batch

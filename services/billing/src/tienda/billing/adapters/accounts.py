@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, func, insert, select, update
+from sqlalchemy import RowMapping, bindparam, func, insert, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.rows import first_row
@@ -58,12 +58,15 @@ async def account(session: AsyncSession, account_id: str, *, for_update: bool = 
 _ACCOUNTS = select(billing_accounts).where(billing_accounts.c.account_id.in_(bindparam("account_ids", expanding=True)))
 
 
-async def accounts_by_id(session: AsyncSession, account_ids: Iterable[str]) -> dict[str, BillingAccount]:
+async def accounts_by_id(
+    session: AsyncSession, account_ids: Iterable[str], *, for_update: bool = False
+) -> dict[str, BillingAccount]:
     """The accounts among these ids that billing knows, by id, in one query."""
     wanted = list(account_ids)
     if not wanted:
         return {}
-    rows = (await session.execute(_ACCOUNTS, {"account_ids": wanted})).mappings()
+    query = _ACCOUNTS.with_for_update() if for_update else _ACCOUNTS
+    rows = (await session.execute(query, {"account_ids": wanted})).mappings()
     return {row["account_id"]: _account_of(row) for row in rows}
 
 
@@ -145,6 +148,43 @@ async def counts(session: AsyncSession, account_id: str) -> Counts:
     waiting = charges.c.status == ChargeStatus.WAITING_FOR_PLAN.value
     row = (await session.execute(select(count(invoices), count(payments), count(charges, waiting)))).one()
     return Counts(int(row[0]), int(row[1]), int(row[2]))
+
+
+async def counts_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, Counts]:
+    """``counts`` of each of these accounts, in one round trip."""
+    if not account_ids:
+        return {}
+    waiting = charges.c.status == ChargeStatus.WAITING_FOR_PLAN.value
+
+    def count(kind: int, table: Any, *conditions: Any) -> Any:
+        return (
+            select(table.c.account_id, literal(kind).label("kind"), func.count().label("n"))
+            .where(table.c.account_id.in_(account_ids), *conditions)
+            .group_by(table.c.account_id)
+        )
+
+    query = union_all(count(0, invoices), count(1, payments), count(2, charges, waiting))
+    found = {account_id: [0, 0, 0] for account_id in account_ids}
+    for account_id, kind, n in await session.execute(query):
+        found[account_id][int(kind)] = int(n)
+    return {account_id: Counts(*numbers) for account_id, numbers in found.items()}
+
+
+async def next_revisions(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, int]:
+    """``next_revision`` of each of these accounts, in two statements."""
+    if not account_ids:
+        return {}
+    bumped = await session.execute(
+        update(billing_views)
+        .where(billing_views.c.account_id.in_(account_ids))
+        .values(revision=billing_views.c.revision + 1)
+        .returning(billing_views.c.account_id, billing_views.c.revision)
+    )
+    revisions = {row.account_id: int(row.revision) for row in bumped}
+    first = [account_id for account_id in account_ids if account_id not in revisions]
+    if first:
+        await session.execute(insert(billing_views), [{"account_id": a, "revision": 1} for a in first])
+    return revisions | dict.fromkeys(first, 1)
 
 
 async def next_revision(session: AsyncSession, account_id: str) -> int:

@@ -1,9 +1,10 @@
 """The card an account subscribed for autopay: the gateway's token reference, brand and last four digits only."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.rows import Person, first_row, person_columns, person_of
@@ -19,13 +20,23 @@ class Card:
     subscribed_at: datetime
 
 
-async def card(session: AsyncSession, account_id: str) -> Card | None:
-    row = await first_row(session, select(cards).where(cards.c.account_id == account_id))
-    if row is None:
-        return None
+def _card_of(row: RowMapping) -> Card:
     return Card(
         row["token_reference"], row["brand"], row["last_four"], person_of(row, "subscribed_by"), row["subscribed_at"]
     )
+
+
+async def card(session: AsyncSession, account_id: str) -> Card | None:
+    row = await first_row(session, select(cards).where(cards.c.account_id == account_id))
+    return None if row is None else _card_of(row)
+
+
+async def cards_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, Card]:
+    """The cards of those of these accounts that have one, in one query."""
+    if not account_ids:
+        return {}
+    rows = await session.execute(select(cards).where(cards.c.account_id.in_(account_ids)))
+    return {row["account_id"]: _card_of(row) for row in rows.mappings()}
 
 
 async def save_card(session: AsyncSession, account_id: str, new: Card) -> None:

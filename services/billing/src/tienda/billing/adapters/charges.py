@@ -199,6 +199,29 @@ async def order_charges(session: AsyncSession, order_id: str) -> list[ChargeReco
     return await charges_where(session, charges.c.order_id == order_id)
 
 
+async def placed_charges_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[ChargeRecord]]:
+    """The charges of each of these accounts that are placed in a period (not waiting for the plan),
+    in one query: those of ``pending_renewal_charges`` and ``recurring_charges`` are among them."""
+    found: dict[str, list[ChargeRecord]] = {account_id: [] for account_id in account_ids}
+    if account_ids:
+        placed = await charges_where(
+            session, charges.c.account_id.in_(account_ids), charges.c.status != ChargeStatus.WAITING_FOR_PLAN.value
+        )
+        for record in placed:
+            found[record.account_id].append(record)
+    return found
+
+
+async def charges_of_orders(session: AsyncSession, order_ids: Sequence[str]) -> dict[str, list[ChargeRecord]]:
+    """``order_charges`` of each of these orders, in one query."""
+    found: dict[str, list[ChargeRecord]] = {order_id: [] for order_id in order_ids}
+    if order_ids:
+        for record in await charges_where(session, charges.c.order_id.in_(order_ids)):
+            if record.order_id is not None:
+                found[record.order_id].append(record)
+    return found
+
+
 async def pending_renewal_charges(session: AsyncSession, account_id: str, before: date) -> list[ChargeRecord]:
     return await charges_where(
         session,
@@ -286,6 +309,25 @@ async def reductions_by_charge(session: AsyncSession, account_id: str) -> dict[C
     for row in rows.mappings():
         key = (row["activation_id"], row["activation_line"])
         found.setdefault(key, []).append(Reduction(row["quantity"], row["effective_from"]))
+    return found
+
+
+async def reductions_of(
+    session: AsyncSession, account_ids: Sequence[str]
+) -> dict[str, dict[ChargeKey, list[Reduction]]]:
+    """``reductions_by_charge`` of each of these accounts, in one query."""
+    found: dict[str, dict[ChargeKey, list[Reduction]]] = {account_id: {} for account_id in account_ids}
+    if account_ids:
+        rows = await session.execute(
+            select(reductions).where(
+                reductions.c.account_id.in_(account_ids),
+                reductions.c.activation_id.is_not(None),
+                reductions.c.effective_from.is_not(None),
+            )
+        )
+        for row in rows.mappings():
+            key = (row["activation_id"], row["activation_line"])
+            found[row["account_id"]].setdefault(key, []).append(Reduction(row["quantity"], row["effective_from"]))
     return found
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, insert, or_, select, update
+from sqlalchemy import RowMapping, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.rows import first_row
@@ -144,6 +144,29 @@ async def add_invoice(session: AsyncSession, new: NewInvoice, now: datetime) -> 
     )
 
 
+def held_record(new: NewInvoice, now: datetime) -> InvoiceRecord:
+    """The invoice as ``add_invoice`` stores it (what reading it back would give)."""
+    return InvoiceRecord(
+        invoice_id=new.invoice_id,
+        account_id=new.account_id,
+        kind=new.kind,
+        issue_date=new.issue_date,
+        period=new.period,
+        order_id=new.order_id,
+        status=DocumentStatus.HELD,
+        uf_date=new.uf_date,
+        conversion=None,
+        net_clp=None,
+        iva_clp=None,
+        total_clp=None,
+        credit_applied_clp=0,
+        paid_clp=new.paid_clp,
+        billing_data_version=None,
+        held_since=now,
+        autopay=Autopay(None, 0, 0, None, None),
+    )
+
+
 async def invoice(session: AsyncSession, account_id: str, invoice_id: str) -> InvoiceRecord | None:
     row = await first_row(
         session, select(invoices).where(invoices.c.account_id == account_id, invoices.c.invoice_id == invoice_id)
@@ -189,6 +212,20 @@ async def renewal_periods(session: AsyncSession, account_id: str) -> list[Period
     return [Period(row.period_start, row.period_end) for row in rows]
 
 
+async def renewal_periods_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[Period]]:
+    """``renewal_periods`` of each of these accounts, in one query."""
+    found: dict[str, list[Period]] = {account_id: [] for account_id in account_ids}
+    if account_ids:
+        rows = await session.execute(
+            select(invoices.c.account_id, invoices.c.period_start, invoices.c.period_end)
+            .where(invoices.c.account_id.in_(account_ids), invoices.c.kind == "renewal")
+            .order_by(invoices.c.period_start)
+        )
+        for row in rows:
+            found[row.account_id].append(Period(row.period_start, row.period_end))
+    return found
+
+
 async def invoices_of(session: AsyncSession, account_id: str) -> list[InvoiceRecord]:
     """The account's invoices, newest first."""
     return await _newest_first(session, invoices.c.account_id == account_id)
@@ -207,6 +244,28 @@ async def unpaid_and_latest(session: AsyncSession, account_id: str, latest: int)
         invoices.c.account_id == account_id,
         or_(invoices.c.status.in_(UNPAID), invoices.c.invoice_id.in_(newest)),
     )
+
+
+async def unpaid_and_latest_of(
+    session: AsyncSession, account_ids: Sequence[str], latest: int
+) -> dict[str, list[InvoiceRecord]]:
+    """``unpaid_and_latest`` of each of these accounts, in one query."""
+    found: dict[str, list[InvoiceRecord]] = {account_id: [] for account_id in account_ids}
+    if not account_ids:
+        return found
+    rank = (
+        func.row_number().over(partition_by=invoices.c.account_id, order_by=invoices.c.created_at.desc()).label("rank")
+    )
+    ranked = select(invoices.c.invoice_id, rank).where(invoices.c.account_id.in_(account_ids)).subquery()
+    newest = select(ranked.c.invoice_id).where(ranked.c.rank <= latest)
+    shown = await _newest_first(
+        session,
+        invoices.c.account_id.in_(account_ids),
+        or_(invoices.c.status.in_(UNPAID), invoices.c.invoice_id.in_(newest)),
+    )
+    for record in shown:
+        found[record.account_id].append(record)
+    return found
 
 
 async def _newest_first(session: AsyncSession, *conditions: Any) -> list[InvoiceRecord]:

@@ -115,6 +115,16 @@ async def unpaid_orders_before(session: AsyncSession, account_id: str, before: d
     )
 
 
+async def unpaid_orders_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[OrderRecord]]:
+    """The unpaid orders of each of these accounts, oldest first, in one query (``unpaid_orders_before``
+    is those dated before a day)."""
+    found: dict[str, list[OrderRecord]] = {account_id: [] for account_id in account_ids}
+    if account_ids:
+        for order in await orders_where(session, orders.c.account_id.in_(account_ids), orders.c.status.in_(UNPAID)):
+            found[order.account_id].append(order)
+    return found
+
+
 async def orders_of(session: AsyncSession, account_id: str, *, pending_only: bool = False) -> list[OrderRecord]:
     """The account's orders, newest first; pending: not paid and not carried."""
     query = select(orders).where(orders.c.account_id == account_id)
@@ -122,6 +132,20 @@ async def orders_of(session: AsyncSession, account_id: str, *, pending_only: boo
         query = query.where(orders.c.status.in_(UNPAID))
     rows = await session.execute(query.order_by(orders.c.order_date.desc(), orders.c.created_at.desc()))
     return [_order_of(row) for row in rows.mappings()]
+
+
+async def pending_orders_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[OrderRecord]]:
+    """The pending orders (not paid, not carried) of each of these accounts, newest first, in one query."""
+    found: dict[str, list[OrderRecord]] = {account_id: [] for account_id in account_ids}
+    if account_ids:
+        query = (
+            select(orders)
+            .where(orders.c.account_id.in_(account_ids), orders.c.status.in_(UNPAID))
+            .order_by(orders.c.order_date.desc(), orders.c.created_at.desc())
+        )
+        for row in (await session.execute(query)).mappings():
+            found[row["account_id"]].append(_order_of(row))
+    return found
 
 
 async def price_order(

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import RowMapping, false, insert, select, update
+from sqlalchemy import RowMapping, false, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.tables import payment_failures, payment_requests, payments
@@ -150,6 +150,22 @@ async def payments_of(session: AsyncSession, account_id: str, limit: int | None 
     )
     rows = await session.execute(query.limit(limit) if limit else query)
     return [_payment_of(row) for row in rows.mappings()]
+
+
+async def latest_payments_of(
+    session: AsyncSession, account_ids: Sequence[str], limit: int
+) -> dict[str, list[PaymentRecord]]:
+    """The latest ``limit`` payments of each of these accounts, newest first, in one query."""
+    found: dict[str, list[PaymentRecord]] = {account_id: [] for account_id in account_ids}
+    if not account_ids:
+        return found
+    newest_first = (payments.c.paid_at.desc(), payments.c.payment_id)
+    rank = func.row_number().over(partition_by=payments.c.account_id, order_by=newest_first).label("rank")
+    ranked = select(payments, rank).where(payments.c.account_id.in_(account_ids)).subquery()
+    query = select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.paid_at.desc(), ranked.c.payment_id)
+    for row in (await session.execute(query)).mappings():
+        found[row["account_id"]].append(_payment_of(row))
+    return found
 
 
 # --- failed charges and autopay requests --------------------------------------------------------

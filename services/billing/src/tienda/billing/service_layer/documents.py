@@ -176,9 +176,9 @@ async def complete_invoice(
     now: datetime,
     *,
     use_credit: bool = True,
-) -> None:
+) -> DocumentStatus:
     """Price a held invoice, apply earlier payments and the account's credit, issue it, and ask
-    the gateway to charge the card if the account has one and something is due."""
+    the gateway to charge the card if the account has one and something is due. Its status now."""
     session = uow.session
     priced = price_all(await invoices.invoice_lines_of(session, invoice.invoice_id), conversion)
     figures = document_totals(priced)
@@ -224,3 +224,4 @@ async def complete_invoice(
     if balance.due > 0:
         issued = replace(invoice, status=balance.status, total_clp=figures.total, paid_clp=balance.paid)
         await autopay.request_payment(uow, issued, balance.due, 1, cause, now)
+    return balance.status

@@ -83,15 +83,18 @@ async def _may_still_appear(uow: UnitOfWork, account_id: str, reference: str) ->
     return owners <= {None, account_id}
 
 
-async def settle_waiting(uow: UnitOfWork, account_id: str, document_id: str, cause: EnvelopeHeader | None) -> None:
-    """A document appeared: apply the payments that quoted it before it existed, oldest first."""
-    for waiting in await payments.awaiting(uow.session, account_id, document_id):
+async def settle_waiting(uow: UnitOfWork, account_id: str, document_id: str, cause: EnvelopeHeader | None) -> bool:
+    """A document appeared: apply the payments that quoted it before it existed, oldest first.
+    Whether there were any."""
+    waiting_payments = await payments.awaiting(uow.session, account_id, document_id)
+    for waiting in waiting_payments:
         document = await document_of(uow, account_id, document_id)
         if document is None:
-            return
+            break
         applied = await apply(uow, document, waiting.amount_clp)
         await payments.match_payment(uow.session, waiting.payment_id, applied.match)
         await recorded(uow, waiting, applied, cause)
+    return bool(waiting_payments)
 
 
 async def raise_unmatched(uow_factory: Callable[[], UnitOfWork], now: datetime, grace: timedelta) -> int:

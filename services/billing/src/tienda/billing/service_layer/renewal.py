@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from tienda.billing.adapters import accounts, charges, invoices, orders, uf_values
 from tienda.billing.adapters.charges import ChargeRecord
 from tienda.billing.adapters.invoices import NewInvoice
@@ -26,6 +28,7 @@ from tienda.billing.domain.accounts import BillingAccount
 from tienda.billing.domain.charges import PlacedCharge
 from tienda.billing.domain.renewal import CarriedOrder, renewal_invoice
 from tienda.billing.service_layer import documents, payments, views
+from tienda.billing.service_layer.renewal_reads import RenewalReads, read_for_renewal
 from tienda.billing.service_layer.renewal_runs import RenewalProgress
 from tienda.contracts.pricing.periods import Period
 from tienda.messaging.unit_of_work import UnitOfWork
@@ -44,6 +47,9 @@ class Renewed:
 
 CHUNK_ACCOUNTS = 200
 """Accounts read per step of a run (one query)."""
+READ_AT_ONCE = 10
+"""Accounts a renewal transaction locks and reads together (a few queries), then renews one by one;
+it reads the next ten while its time budget lasts."""
 TRANSACTION_SECONDS = 0.2
 """A renewal transaction commits once it has taken this long (or its chunk is done). Between two
 accounts, and between two snapshots at commit, it gives the event loop back: with SQLite the
@@ -97,12 +103,15 @@ async def _renew_chunk(
             async with uow_factory() as uow:
                 started = time.perf_counter()
                 issued: list[Renewed] = []
-                for account_id in pending:
-                    attempted.append(account_id)
-                    issued += await renew_account(uow, account_id, on, now)
-                    if time.perf_counter() - started >= budget:
-                        break
-                    await asyncio.sleep(0)  # heartbeats, fetches and reads go between two accounts
+                while len(attempted) < len(pending) and not (attempted and time.perf_counter() - started >= budget):
+                    some = pending[len(attempted) : len(attempted) + READ_AT_ONCE]
+                    reads = await read_for_renewal(uow.session, some)
+                    for account_id in some:
+                        attempted.append(account_id)
+                        issued += await renew_account(uow, account_id, on, now, reads.get(account_id))
+                        if time.perf_counter() - started >= budget:
+                            break
+                        await asyncio.sleep(0)  # heartbeats, fetches and reads go between two accounts
                 await uow.commit()
         except Exception:  # noqa: BLE001 - redone one by one below, where each failure is logged
             log.warning("renewal of %d account(s) for %s failed together; renewing them one by one", len(attempted), on)
@@ -135,43 +144,50 @@ async def _renew_one_by_one(
     return renewed
 
 
-async def renew_account(uow: UnitOfWork, account_id: str, on: date, now: datetime) -> list[Renewed]:
-    """Every renewal of the account due by ``on``, oldest period first."""
-    account = await accounts.account(uow.session, account_id, for_update=True)
+async def renew_account(
+    uow: UnitOfWork, account_id: str, on: date, now: datetime, reads: RenewalReads | None = None
+) -> list[Renewed]:
+    """Every renewal of the account due by ``on``, oldest period first. ``reads``: the account and
+    its renewal inputs, read (locked) in this transaction with other accounts'; else it reads them."""
+    account = reads.account if reads else await accounts.account(uow.session, account_id, for_update=True)
     if account is None:
         return []
     renewed = []
     for period in account.due_periods(on):
         account = replace(account, current_period=period)
         await accounts.save_account(uow.session, account, now)
-        renewed.append(await issue_renewal_invoice(uow, account, period, now))
+        renewed.append(await issue_renewal_invoice(uow, account, period, now, reads))
+        reads = None  # the next period's inputs are read after this one's writes
     if renewed:
         await views.emit_snapshot(uow, account_id, None)
     return renewed
 
 
-async def issue_renewal_invoice(uow: UnitOfWork, account: BillingAccount, period: Period, now: datetime) -> Renewed:
+async def issue_renewal_invoice(
+    uow: UnitOfWork, account: BillingAccount, period: Period, now: datetime, reads: RenewalReads | None = None
+) -> Renewed:
     """The invoice of ``period``: plan, add-ons, prorated charges, unpaid orders carried in."""
     session, account_id = uow.session, account.account_id
-    reductions = await charges.reductions_by_charge(session, account_id)
+    reads = reads or await _read_one(session, account)
 
     def placed(record: ChargeRecord) -> PlacedCharge:
-        return record.placed(reductions.get(record.key, ()))
+        return record.placed(reads.reductions.get(record.key, ()))
 
-    pending = [placed(r) for r in await charges.pending_renewal_charges(session, account_id, period.start)]
-    recurring = [placed(r) for r in await charges.recurring_charges(session, account_id, period.start)]
-    carried = []
-    for unpaid in await orders.unpaid_orders_before(session, account_id, period.start):
-        lines = await charges.order_charges(session, unpaid.order_id)
-        placed_lines = tuple(r.placed(conversion=unpaid.conversion) for r in lines)
-        carried.append(CarriedOrder(unpaid.order_id, placed_lines, unpaid.paid_clp))
+    carried = [
+        CarriedOrder(
+            unpaid.order_id,
+            tuple(r.placed(conversion=unpaid.conversion) for r in reads.order_charges[unpaid.order_id]),
+            unpaid.paid_clp,
+        )
+        for unpaid in reads.unpaid_before(period.start)
+    ]
     await asyncio.sleep(0)  # the loop's other work between this account's reads and its writes
     invoice = renewal_invoice(
         account,
         period,
-        pending=pending,
-        recurring=recurring,
-        issued_renewals=await invoices.renewal_periods(session, account_id),
+        pending=[placed(r) for r in reads.pending(period.start)],
+        recurring=[placed(r) for r in reads.recurring(period.start)],
+        issued_renewals=reads.issued_renewals,
         unpaid_orders=carried,
     )
     invoice_id = ids.renewal_invoice_id(account_id, period.start)
@@ -195,21 +211,28 @@ async def issue_renewal_invoice(uow: UnitOfWork, account: BillingAccount, period
     recurring_keys = [(c.charge.activation_id, c.charge.line) for c in invoice.recurring]
     await charges.mark_recurring(session, recurring_keys, period.start)
     await asyncio.sleep(0)  # and before it is priced and issued
-    return await _complete_if_uf_known(uow, account_id, invoice_id, period, now)
+    return await _complete_if_uf_known(uow, new, now)
 
 
-async def _complete_if_uf_known(
-    uow: UnitOfWork, account_id: str, invoice_id: str, period: Period, now: datetime
-) -> Renewed:
+async def _read_one(session: AsyncSession, account: BillingAccount) -> RenewalReads:
+    """The renewal inputs of an account already read (and locked) in this transaction."""
+    reads = (await read_for_renewal(session, [account.account_id]))[account.account_id]
+    return replace(reads, account=account)
+
+
+async def _complete_if_uf_known(uow: UnitOfWork, new: NewInvoice, now: datetime) -> Renewed:
     """Issue the invoice if the UF value of its date is known (else it stays held), then apply the
     payments that quoted it before it existed."""
+    account_id, invoice_id, period = new.account_id, new.invoice_id, new.period
+    assert period is not None
     conversion = await uf_values.uf_value(uow.session, period.start)
-    record = await invoices.invoice(uow.session, account_id, invoice_id)
-    assert record is not None
+    record = invoices.held_record(new, now)
+    status = record.status
     if conversion is not None:
-        await documents.complete_invoice(uow, record, conversion, None, now)
+        status = await documents.complete_invoice(uow, record, conversion, None, now)
     else:
         log.warning("renewal invoice %s of %s held: no UF value for %s yet", invoice_id, account_id, period.start)
-    await payments.settle_waiting(uow, account_id, invoice_id, None)
-    record = await invoices.invoice(uow.session, account_id, invoice_id) or record
-    return Renewed(account_id, invoice_id, period.start, period.end, record.status.value)
+    if await payments.settle_waiting(uow, account_id, invoice_id, None):
+        found = await invoices.invoice(uow.session, account_id, invoice_id)
+        status = found.status if found else status
+    return Renewed(account_id, invoice_id, period.start, period.end, status.value)

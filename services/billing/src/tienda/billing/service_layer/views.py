@@ -1,6 +1,7 @@
 """Billing's read side: the read models of the endpoints, built from the aggregates' records,
 and the account's view published after every change on the compacted snapshot topic."""
 
+import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -220,27 +221,39 @@ async def invoices_of(session: AsyncSession, account_id: str) -> Invoices:
 
 async def account_billing(session: AsyncSession, account_id: str) -> AccountBilling:
     """Balance, pending orders, invoices, payments, card and billing data: the BillingSnapshot's view."""
-    account = await accounts.account(session, account_id)
-    pending = await orders.orders_of(session, account_id, pending_only=True)
-    shown = await invoices.unpaid_and_latest(session, account_id, LATEST_INVOICES)
-    counted = await accounts.counts(session, account_id)
-    return AccountBilling(
-        account_id=account_id,
-        plan=plan_view(account),
-        current_period_start=account.current_period.start if account else None,
-        current_period_end=account.current_period.end if account else None,
-        next_renewal=account.next_period.start if account else None,
-        balance_due_clp=_due(pending, shown),
-        credit_clp=account.credit_clp if account else 0,
-        pending_orders=[order_view(order) for order in pending],
-        invoices=[invoice_view(invoice) for invoice in shown],
-        invoices_total=counted.invoices,
-        payments=[payment_view(p) for p in await payments.payments_of(session, account_id, LATEST_PAYMENTS)],
-        payments_total=counted.payments,
-        card=card_on_file(await cards.card(session, account_id)),
-        billing_data=billing_data_view(await billing_data.current_billing_data(session, account_id)),
-        charges_waiting_for_plan=counted.charges_waiting_for_plan,
-    )
+    return (await account_billings(session, [account_id]))[account_id]
+
+
+async def account_billings(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, AccountBilling]:
+    """``account_billing`` of each of these accounts, in a few queries for all of them."""
+    found = await accounts.accounts_by_id(session, account_ids)
+    pending = await orders.pending_orders_of(session, account_ids)
+    shown = await invoices.unpaid_and_latest_of(session, account_ids, LATEST_INVOICES)
+    counted = await accounts.counts_of(session, account_ids)
+    latest_payments = await payments.latest_payments_of(session, account_ids, LATEST_PAYMENTS)
+    cards_on_file = await cards.cards_of(session, account_ids)
+    data = await billing_data.current_billing_data_of(session, account_ids)
+    views: dict[str, AccountBilling] = {}
+    for account_id in account_ids:
+        account = found.get(account_id)
+        views[account_id] = AccountBilling(
+            account_id=account_id,
+            plan=plan_view(account),
+            current_period_start=account.current_period.start if account else None,
+            current_period_end=account.current_period.end if account else None,
+            next_renewal=account.next_period.start if account else None,
+            balance_due_clp=_due(pending[account_id], shown[account_id]),
+            credit_clp=account.credit_clp if account else 0,
+            pending_orders=[order_view(order) for order in pending[account_id]],
+            invoices=[invoice_view(invoice) for invoice in shown[account_id]],
+            invoices_total=counted[account_id].invoices,
+            payments=[payment_view(p) for p in latest_payments[account_id]],
+            payments_total=counted[account_id].payments,
+            card=card_on_file(cards_on_file.get(account_id)),
+            billing_data=billing_data_view(data.get(account_id)),
+            charges_waiting_for_plan=counted[account_id].charges_waiting_for_plan,
+        )
+    return views
 
 
 def _due(pending: Sequence[OrderRecord], shown: Sequence[InvoiceRecord]) -> int:
@@ -248,15 +261,45 @@ def _due(pending: Sequence[OrderRecord], shown: Sequence[InvoiceRecord]) -> int:
     return balance_due([(order.status, order.balance) for order in pending] + [(i.status, i.balance) for i in shown])
 
 
+SNAPSHOTS_AT_ONCE = 50
+"""Accounts whose views are read together at commit; the loop gets its turn between two such sets."""
+
+
+class _Snapshots:
+    """The accounts whose view this transaction publishes when it commits (with the cause of the
+    last change of each), all read together: one before-commit action for all of them."""
+
+    KEY = "BillingSnapshots"
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.causes: dict[str, EnvelopeHeader | None] = {}
+
+    @classmethod
+    def of(cls, uow: UnitOfWork) -> "_Snapshots":
+        pending = uow.before_commit_action(cls.KEY)
+        return pending if isinstance(pending, _Snapshots) else cls(uow)
+
+    async def __call__(self) -> None:
+        uow, account_ids = self.uow, list(self.causes)
+        for start in range(0, len(account_ids), SNAPSHOTS_AT_ONCE):
+            if start:
+                await asyncio.sleep(0)
+            some = account_ids[start : start + SNAPSHOTS_AT_ONCE]
+            views = await account_billings(uow.session, some)
+            revisions = await accounts.next_revisions(uow.session, some)
+            for account_id in some:
+                snapshot = views[account_id].snapshot(revisions[account_id], uow.now)
+                await uow.emit(snapshot, account_id=account_id, cause=self.causes[account_id])
+
+
 async def emit_snapshot(uow: UnitOfWork, account_id: str, cause: EnvelopeHeader | None) -> None:
     """Publish the account's billing view with the next revision, as it is when this transaction
-    commits: a batch that changes one account several times publishes its view once."""
+    commits: a batch that changes one account several times publishes its view once, and the
+    views of all the accounts it changed are read together."""
     if account_id == PLATFORM_ACCOUNT:
         return
-
-    async def publish() -> None:
-        view = await account_billing(uow.session, account_id)
-        revision = await accounts.next_revision(uow.session, account_id)
-        await uow.emit(view.snapshot(revision, uow.now), account_id=account_id, cause=cause)
-
-    uow.before_commit(("BillingSnapshot", account_id), publish)
+    pending = _Snapshots.of(uow)
+    pending.causes.pop(account_id, None)
+    pending.causes[account_id] = cause
+    uow.before_commit(_Snapshots.KEY, pending)

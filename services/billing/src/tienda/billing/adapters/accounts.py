@@ -138,20 +138,8 @@ class Counts:
     charges_waiting_for_plan: int
 
 
-async def counts(session: AsyncSession, account_id: str) -> Counts:
-    """How many invoices and payments the account has, and charges waiting for its plan, in one round trip."""
-
-    def count(table: Any, *conditions: Any) -> Any:
-        query = select(func.count()).select_from(table).where(table.c.account_id == account_id, *conditions)
-        return query.scalar_subquery()
-
-    waiting = charges.c.status == ChargeStatus.WAITING_FOR_PLAN.value
-    row = (await session.execute(select(count(invoices), count(payments), count(charges, waiting)))).one()
-    return Counts(int(row[0]), int(row[1]), int(row[2]))
-
-
 async def counts_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, Counts]:
-    """``counts`` of each of these accounts, in one round trip."""
+    """How many invoices, payments and charges waiting for the plan each of these accounts has, in one query."""
     if not account_ids:
         return {}
     waiting = charges.c.status == ChargeStatus.WAITING_FOR_PLAN.value
@@ -171,7 +159,7 @@ async def counts_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[s
 
 
 async def next_revisions(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, int]:
-    """``next_revision`` of each of these accounts, in two statements."""
+    """Each account's next snapshot revision, one more than the last (1 the first time), in two statements."""
     if not account_ids:
         return {}
     bumped = await session.execute(
@@ -185,17 +173,3 @@ async def next_revisions(session: AsyncSession, account_ids: Sequence[str]) -> d
     if first:
         await session.execute(insert(billing_views), [{"account_id": a, "revision": 1} for a in first])
     return revisions | dict.fromkeys(first, 1)
-
-
-async def next_revision(session: AsyncSession, account_id: str) -> int:
-    """The account's snapshot revision, one more than the last (1 the first time)."""
-    bumped = await session.scalar(
-        update(billing_views)
-        .where(billing_views.c.account_id == account_id)
-        .values(revision=billing_views.c.revision + 1)
-        .returning(billing_views.c.revision)
-    )
-    if bumped is not None:
-        return int(bumped)
-    await session.execute(insert(billing_views).values(account_id=account_id, revision=1))
-    return 1

@@ -88,9 +88,6 @@ _ACTIVATIONS_RECORDED = (
     .distinct()
 )
 _CHARGE_ORDER = (charges.c.effective_date, charges.c.recorded_at, charges.c.line)
-_ACTIVATION_CHARGES = (
-    select(charges).where(charges.c.activation_id == bindparam("activation_id")).order_by(*_CHARGE_ORDER)
-)
 _INSERT_CHARGES = insert(charges)
 _WHERE_CHARGE = (
     charges.c.activation_id == bindparam("charge_activation_id"),
@@ -188,11 +185,6 @@ async def waiting_charges(session: AsyncSession, account_id: str) -> list[Charge
     return await charges_where(
         session, charges.c.account_id == account_id, charges.c.status == ChargeStatus.WAITING_FOR_PLAN.value
     )
-
-
-async def activation_charges(session: AsyncSession, activation_id: str) -> list[ChargeRecord]:
-    rows = await session.execute(_ACTIVATION_CHARGES, {"activation_id": activation_id})
-    return [_charge_record(row) for row in rows.mappings()]
 
 
 async def order_charges(session: AsyncSession, order_id: str) -> list[ChargeRecord]:

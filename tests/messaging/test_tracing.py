@@ -22,7 +22,7 @@ from tienda.messaging.codec import decode
 from tienda.messaging.database import create_engine
 from tienda.messaging.logs import JsonFormatter
 from tienda.messaging.records import Record
-from tienda.messaging.tracing import processing
+from tienda.messaging.tracing import about, processing
 from tienda.store.bootstrap import definition as store
 from tienda.store.config import StoreSettings
 
@@ -81,3 +81,22 @@ def test_log_lines_while_handling_a_message_carry_its_ids():
         str(cart.event_id),
         "acc-ferreteria",
     )
+
+
+def _logged(formatter: JsonFormatter) -> dict[str, Any]:
+    return json.loads(formatter.format(logging.LogRecord("x", logging.INFO, "", 0, "handling", (), None)))
+
+
+def test_log_lines_while_handling_a_run_name_the_run_not_one_of_its_messages():
+    first = activation_requested("acc-ferreteria", ("USR-EXTRA", 1))
+    other = activation_requested("acc-panaderia", ("USR-EXTRA", 1))
+    formatter = JsonFormatter("store")
+    with processing("store", first, Record("tienda.activations.requested", 0, 7, None, None), messages=3):
+        run_line = _logged(formatter)
+        with about(other):
+            message_line = _logged(formatter)
+
+    assert "event_id" not in run_line
+    assert "account_id" not in run_line
+    assert (run_line["run_first_event_id"], run_line["run_messages"]) == (str(first.event_id), "3")
+    assert (message_line["event_id"], message_line["account_id"]) == (str(other.event_id), "acc-panaderia")

@@ -89,5 +89,10 @@ def describe(error: ValidationError, prefix: str = "") -> str:
     problems = []
     for item in error.errors(include_url=False):
         field = prefix + ".".join(str(part) for part in item["loc"])
-        problems.append(f"{field.rstrip('.') or 'message'}: {item['msg'].lower()}")
+        problems.append(f"{field.rstrip('.') or 'message'}: {_sentence_case(item['msg'])}")
     return "; ".join(problems)
+
+
+def _sentence_case(message: str) -> str:
+    """Pydantic's message with its first letter lowered, the rest verbatim (patterns, values)."""
+    return message[:1].lower() + message[1:]

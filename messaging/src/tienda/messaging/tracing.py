@@ -72,14 +72,7 @@ def processing(service: str, envelope: EnvelopeHeader, record: Record, messages:
     if messages > 1:
         attributes["messaging.batch.message_count"] = messages
     tracer = trace.get_tracer("tienda.messaging")
-    token = log_context.set(
-        {
-            "event_id": str(envelope.event_id),
-            "correlation_id": str(envelope.correlation_id),
-            "account_id": envelope.account_id,
-            "message_type": envelope.type,
-        }
-    )
+    token = log_context.set(_ids_of(envelope) if messages == 1 else _ids_of_run(envelope, messages))
     try:
         with tracer.start_as_current_span(
             f"{service} process {envelope.type}",
@@ -90,6 +83,32 @@ def processing(service: str, envelope: EnvelopeHeader, record: Record, messages:
             yield span
     finally:
         log_context.reset(token)
+
+
+@contextmanager
+def about(envelope: EnvelopeHeader) -> Iterator[None]:
+    """Log lines written meanwhile carry this message's ids: for a handler of a run of messages
+    that logs about one of them."""
+    token = log_context.set(_ids_of(envelope))
+    try:
+        yield
+    finally:
+        log_context.reset(token)
+
+
+def _ids_of(envelope: EnvelopeHeader) -> dict[str, str]:
+    return {
+        "event_id": str(envelope.event_id),
+        "correlation_id": str(envelope.correlation_id),
+        "account_id": envelope.account_id,
+        "message_type": envelope.type,
+    }
+
+
+def _ids_of_run(first: EnvelopeHeader, messages: int) -> dict[str, str]:
+    """A run's log lines name its first message and its size, never one message's ids as if
+    the line were about that message only."""
+    return {"run_first_event_id": str(first.event_id), "run_messages": str(messages), "message_type": first.type}
 
 
 def current_trace_parent() -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from tienda.contracts.envelope import Envelope
 from tienda.messaging.codec import decode, encode
+from tienda.messaging.tracing import about
 from tienda.messaging.unit_of_work import UnitOfWork
 from tienda.store.adapters import repository, waiting
 from tienda.store.domain.plan import Account
@@ -49,7 +50,8 @@ async def account_or_wait(envelope: Envelope[Any], uow: UnitOfWork, kind: Reques
         await waiting.set_aside(
             uow.session, envelope.account_id, kind, request_id, str(envelope.event_id), encode(envelope), uow.now
         )
-        log.info("%s %s of account %s waits for the account's plan", kind.value, request_id, envelope.account_id)
+        with about(envelope):
+            log.info("%s %s of account %s waits for the account's plan", kind.value, request_id, envelope.account_id)
     return None
 
 

@@ -3,10 +3,15 @@
 import asyncio
 
 import httpx
+from pydantic import BaseModel, Field
 
 from tienda.messaging.http import NotReady, TokenRing, account_readers, health_app
 
 TOKENS = TokenRing({"ops-token": ["*"], "erp-ferreteria": ["acc-ferreteria"]})
+
+
+class Cart(BaseModel):
+    lines: list[str] = Field(min_length=1)
 
 
 async def never_answers() -> None:
@@ -23,6 +28,10 @@ def client(checks=None) -> httpx.AsyncClient:
     @accounts.get("/accounts/{account_id}/plan")
     async def plan(account_id: str) -> dict[str, str]:
         return {"account_id": account_id}
+
+    @accounts.post("/accounts/{account_id}/cart/quote")
+    async def quote(account_id: str, cart: Cart) -> dict[str, int]:
+        return {"lines": len(cart.lines)}
 
     app = health_app("store", checks or {"database": fine}, [accounts])
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://store")
@@ -74,3 +83,23 @@ async def test_readiness_names_each_dependency_that_is_not_ready_and_why():
     assert response.status_code == 503
     assert response.json()["reasons"] == ["kafka: authentication failed for user store (SCRAM-SHA-512)"]
     assert "reasons" not in (await get("/health/ready")).json()
+
+
+async def test_a_body_that_is_not_json_is_refused_saying_so_and_where():
+    async with client() as http:
+        response = await http.post(
+            "/accounts/acc-ferreteria/cart/quote",
+            content=b'{"lines": [oops]}',
+            headers={"Authorization": "Bearer ops-token", "Content-Type": "application/json"},
+        )
+    assert response.status_code == 422
+    assert response.json()["detail"] == ("body: not valid JSON at character 11 (Expecting value); send a JSON object")
+
+
+async def test_a_body_with_a_wrong_field_names_the_field():
+    async with client() as http:
+        response = await http.post(
+            "/accounts/acc-ferreteria/cart/quote", json={"lines": []}, headers={"Authorization": "Bearer ops-token"}
+        )
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("lines: List should have at least 1 item")

@@ -170,10 +170,7 @@ def health_app(service: str, checks: Mapping[str, Check], routers: Sequence[APIR
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        reasons = "; ".join(
-            f"{'.'.join(str(part) for part in detail['loc'][1:]) or 'body'}: {detail['msg']}"
-            for detail in error.errors()
-        )
+        reasons = "; ".join(_invalid_part(detail) for detail in error.errors())
         return problem(422, "invalid request", reasons)
 
     for router in (app.router, *routers):
@@ -190,3 +187,11 @@ def _summaries_from_docstrings(router: APIRouter) -> None:
             summary, _, description = route.endpoint.__doc__.strip().partition("\n")
             route.summary = summary.strip()
             route.description = " ".join(description.split())
+
+
+def _invalid_part(detail: dict[str, Any]) -> str:
+    """One problem of a request as `field: what is wrong`; a body that is not JSON says where."""
+    if detail.get("type") == "json_invalid":
+        error = detail.get("ctx", {}).get("error", "JSON decode error")
+        return f"body: not valid JSON at character {detail['loc'][-1]} ({error}); send a JSON object"
+    return f"{'.'.join(str(part) for part in detail['loc'][1:]) or 'body'}: {detail['msg']}"

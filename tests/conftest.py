@@ -23,6 +23,8 @@ from tienda.devkit.kafka import KafkaError, KafkaStartError, LocalKafka
 from tienda.devkit.postgres import LocalPostgres, PostgresError
 from tienda.messaging.database import create_engine
 
+pytest_plugins = ["tests.stopping"]
+
 
 def docker_engine_answers() -> bool:
     """Whether a Docker engine (not just the client) is reachable."""

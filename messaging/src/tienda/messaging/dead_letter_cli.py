@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -55,24 +56,33 @@ def list_letters(
                 )
             )
         return
-    now = datetime.now(UTC)
+    for table in tables(letters, service, datetime.now(UTC)):
+        console.print(table)
+
+
+def tables(letters: list[DeadLetter], service: str, now: datetime) -> tuple[Table, Table]:
+    """The letters one a row, and their count by reason. What the letters carry (reasons quote
+    producers' values and patterns such as `[A-Z0-9]`) is shown verbatim, never read as markup."""
     table = Table("offset", "age", "original topic", "key", "attempts", "reason", title=f"dead letters of {service}")
     for letter in letters:
         table.add_row(
             str(letter.offset),
             _age(letter.age(now)),
-            letter.original_topic,
-            letter.key or "",
-            letter.header("attempts"),
-            letter.reason[:120],
+            escape(letter.original_topic),
+            escape(letter.key or ""),
+            escape(letter.header("attempts")),
+            escape(letter.reason[:160]),
         )
-    console.print(table)
     summary = Table("original topic", "error", "count", "oldest", "example", title="by reason")
     for group in count_by_reason(letters):
         summary.add_row(
-            group.original_topic, group.error_class, str(group.count), _age(now - group.oldest), group.example[:80]
+            escape(group.original_topic),
+            escape(group.error_class),
+            str(group.count),
+            _age(now - group.oldest),
+            escape(group.example[:80]),
         )
-    console.print(summary)
+    return table, summary
 
 
 @app.command("replay")

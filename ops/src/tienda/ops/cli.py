@@ -25,6 +25,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.json import JSON
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -38,6 +39,19 @@ app.add_typer(dead_letter_cli.app, name="dead-letters")
 app.add_typer(topics_cli.topics, name="topics")
 app.add_typer(topics_cli.acls, name="acls")
 console = Console()
+
+
+def tail_line(key: str | None, document: dict[str, Any] | None, raw: bytes) -> str:
+    """One message of `tail` as Rich markup: time, key, type, payload; the message's own text
+    (which may hold brackets, as `[bold]` or `[a-z]`) is escaped, shown as sent."""
+    if document is None:
+        return f"[red]{escape(str(key))}[/red] (not JSON) {escape(repr(raw[:200]))}"
+    payload = json.dumps(document.get("payload"), ensure_ascii=False)
+    return (
+        f"[dim]{escape(str(document.get('occurred_at', '')))}[/dim] [cyan]{escape(str(key))}[/cyan] "
+        f"[bold]{escape(str(document.get('type', '?')))}[/bold] {escape(payload)}"
+    )
+
 
 Bootstrap = Annotated[
     str | None, typer.Option(help="Kafka brokers; default KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:9092")
@@ -81,13 +95,7 @@ def tail(
     """Follow a topic; each message on one line: time, key, type, payload."""
 
     def show(key: str | None, document: dict[str, Any] | None, raw: bytes) -> None:
-        if document is None:
-            console.print(f"[red]{key}[/red] (not JSON) {raw[:200]!r}")
-            return
-        console.print(
-            f"[dim]{document.get('occurred_at', '')}[/dim] [cyan]{key}[/cyan] "
-            f"[bold]{document.get('type', '?')}[/bold] {json.dumps(document.get('payload'), ensure_ascii=False)}"
-        )
+        console.print(tail_line(key, document, raw))
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
@@ -120,9 +128,9 @@ def _get(url: str, token: str) -> Any:
             return json.loads(response.read())
     except urllib.error.HTTPError as error:
         if error.code != 404:
-            console.print(f"[red]{url}: {error.code} {error.reason}[/red]")
+            console.print(f"[red]{escape(url)}: {error.code} {escape(str(error.reason))}[/red]")
     except OSError as error:
-        console.print(f"[red]{url}: {error}[/red]")
+        console.print(f"[red]{escape(url)}: {escape(str(error))}[/red]")
     return None
 
 
@@ -176,4 +184,4 @@ def publish(
         )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    console.print(f"published {message_type} {envelope.event_id} for {account_id} on {topic}")
+    console.print(escape(f"published {message_type} {envelope.event_id} for {account_id} on {topic}"))

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tienda.contracts.topics import TOPICS
@@ -52,7 +53,7 @@ def _show(report: TopicReport) -> None:
         )
     console.print(table)
     for finding in report.findings:
-        console.print(f"[yellow]differs:[/yellow] {finding}")
+        console.print(f"[yellow]differs:[/yellow] {escape(str(finding))}")
 
 
 @topics.command("check")
@@ -84,11 +85,11 @@ def apply(
     try:
         result = asyncio.run(provision(client_connection(bootstrap_servers), layout=layout))
     except ProvisioningError as error:
-        console.print(f"[red]{error}[/red]")
+        console.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(2) from None
     console.print(f"created {len(result.created)} topic(s){': ' + ', '.join(result.created) if result.created else ''}")
     for finding in result.report.findings:
-        console.print(f"[yellow]differs (change it by hand):[/yellow] {finding}")
+        console.print(f"[yellow]differs (change it by hand):[/yellow] {escape(str(finding))}")
     if result.report.findings:
         raise typer.Exit(1)
 
@@ -124,8 +125,8 @@ def apply_rules(
     changes = apply_acls(client_connection(bootstrap_servers), prune=prune)
     console.print(f"created {len(changes.created)} ACL(s), {len(changes.already_there)} already there")
     for rule in changes.removed:
-        console.print(f"removed: {rule}")
+        console.print(escape(f"removed: {rule}"))
     if changes.extra and not prune:
         for rule in changes.extra:
-            console.print(f"[yellow]not implied by the registry:[/yellow] {rule}")
+            console.print(f"[yellow]not implied by the registry:[/yellow] {escape(str(rule))}")
         console.print("(`acls apply --prune` deletes those)")

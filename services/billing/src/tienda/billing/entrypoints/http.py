@@ -35,6 +35,8 @@ from tienda.messaging.clock import Clock
 from tienda.messaging.http import Problem, Refused, TokenRing, account_readers, operators
 from tienda.messaging.worker import Runtime
 
+COUNTING_SECONDS = 2.0  # the 202 waits this long at most for the run to count its accounts
+
 
 class RenewalRun(BaseModel):
     date: dt.date = Field(description="The renewal date to run, YYYY-MM-DD.")
@@ -103,7 +105,8 @@ def routes(clock: Clock, runs: RenewalRuns) -> Callable[[Runtime, TokenRing], Se
         @admin.post("/admin/renewals", status_code=status.HTTP_202_ACCEPTED)
         async def renew(run: RenewalRun) -> RenewalStatus:
             """Start renewal for a date (operators, with a token for every account ("*")), or join the run
-            of that date already going, and answer at once where it stands (202).
+            of that date already going, and answer at once where it stands (202), with the accounts it has to
+            renew counted (the answer waits up to 2 s for that count).
 
             The run issues each renewal invoice due by that date, once per account and period (running a
             date twice issues nothing more), in short transactions; follow it at ``GET /admin/renewals/{date}``
@@ -113,6 +116,7 @@ def routes(clock: Clock, runs: RenewalRuns) -> Callable[[Runtime, TokenRing], Se
                 return await renew_due_accounts(runtime.unit_of_work, run.date, clock(), progress)
 
             runs.start_or_join(run.date, job)
+            await runs.counted(run.date, at_most=COUNTING_SECONDS)
             return _status(runs, run.date)
 
         @admin.get("/admin/renewals/{day}")

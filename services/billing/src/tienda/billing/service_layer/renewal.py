@@ -73,6 +73,7 @@ async def renew_due_accounts(
     progress = progress or RenewalProgress(on)
     async with uow_factory() as uow:
         progress.total = await accounts.count_due(uow.session, on)
+    progress.counted.set()
     renewed: list[Renewed] = []
     after = ""
     while True:

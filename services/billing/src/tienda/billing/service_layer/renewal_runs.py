@@ -36,6 +36,7 @@ class RenewalProgress:
     state: RunState = RunState.RUNNING
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
+    counted: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
     def left(self) -> int:
@@ -57,6 +58,16 @@ class RenewalRuns:
 
     def all(self) -> list[RenewalProgress]:
         return [self._runs[on] for on in sorted(self._runs)]
+
+    async def counted(self, on: date, at_most: float) -> None:
+        """Wait (at most ``at_most`` seconds) until ``on``'s run has counted its accounts or ended, so
+        that an answer about a run just started says how many accounts it has."""
+        progress, task = self._runs.get(on), self._tasks.get(on)
+        if progress is None or task is None:
+            return
+        counting = asyncio.ensure_future(progress.counted.wait())
+        await asyncio.wait({counting, task}, timeout=at_most, return_when=asyncio.FIRST_COMPLETED)
+        counting.cancel()
 
     def start_or_join(self, on: date, job: Job) -> "asyncio.Task[object]":
         """The running task of ``on``'s run, or a new one running ``job``."""

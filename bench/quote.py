@@ -15,6 +15,7 @@ the errors, and how many carts the worker activated meanwhile. The client runs o
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
@@ -87,6 +88,79 @@ def figures(latencies: list[float]) -> str:
     )
 
 
+class KeptConnections:
+    """A lean HTTP/1.1 client for the load phase: ``size`` kept-alive connections, each carrying one
+    request at a time (httpx cost the benchmark about as much CPU per quote as the worker spent,
+    on the same two cores). Only what this benchmark needs: POST of JSON, Content-Length answers."""
+
+    def __init__(self, url: str, token: str, size: int = 64) -> None:
+        parsed = httpx.URL(url)
+        self.host, self.port, self.token, self.size = parsed.host, parsed.port or 80, token, size
+        self._idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+
+    async def open(self) -> None:
+        for _ in range(self.size):
+            self._idle.put_nowait(await asyncio.open_connection(self.host, self.port))
+
+    async def close(self) -> None:
+        while not self._idle.empty():
+            _, writer = self._idle.get_nowait()
+            writer.close()
+
+    async def post(self, path: str, body: bytes) -> int:
+        """The answer's status code (its body is read and dropped); a broken connection is replaced."""
+        reader, writer = await self._idle.get()
+        try:
+            status = await self._exchange(reader, writer, path, body)
+        except (OSError, ValueError, asyncio.IncompleteReadError):
+            writer.close()
+            self._idle.put_nowait(await asyncio.open_connection(self.host, self.port))
+            raise
+        self._idle.put_nowait((reader, writer))
+        return status
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str, body: bytes
+    ) -> int:
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {self.token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        status = int((await reader.readline()).split(b" ", 2)[1])
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await reader.readexactly(length)
+        return status
+
+
+LAG = "tienda_event_loop_lag_seconds_bucket"
+
+
+async def loop_lag_buckets(client: httpx.AsyncClient) -> dict[float, float]:
+    """The worker's event-loop lag histogram so far: samples at or under each bound, in seconds."""
+    text = (await client.get("/metrics")).text
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith(LAG + "{"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float(bound)] = float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def loop_held(before: dict[float, float], after: dict[float, float]) -> str:
+    """How often the loop woke late by more than 10, 50 and 100 ms between two readings."""
+    total = after[float("inf")] - before[float("inf")]
+    over = {bound: total - (after[bound] - before[bound]) for bound in (0.01, 0.05, 0.1)}
+    return (
+        f"{total:.0f} samples (every 25 ms when idle); late > 10 ms: {over[0.01]:.0f}, > 50 ms: {over[0.05]:.0f}, "
+        f"> 100 ms: {over[0.1]:.0f}"
+    )
+
+
 def a_cart(rng: random.Random) -> dict[str, object]:
     lines = rng.sample(SKUS, rng.randint(1, 4))
     mode = rng.choice(["online", "at_renewal"])
@@ -104,10 +178,19 @@ async def wait_until_priced(client: httpx.AsyncClient, account_id: str, deadline
         await asyncio.sleep(0.2)
 
 
-async def offer_quotes(
-    client: httpx.AsyncClient, accounts: list[str], rate: float, seconds: float
-) -> tuple[list[float], int, float]:
+async def offer_quotes(url: str, accounts: list[str], rate: float, seconds: float) -> tuple[list[float], int, float]:
     """Quotes at ``rate``/s for ``seconds``; latencies in ms from each scheduled moment, errors, elapsed."""
+    client = KeptConnections(url, TOKEN)
+    await client.open()
+    try:
+        return await _offer(client, accounts, rate, seconds)
+    finally:
+        await client.close()
+
+
+async def _offer(
+    client: KeptConnections, accounts: list[str], rate: float, seconds: float
+) -> tuple[list[float], int, float]:
     rng = random.Random(20)  # noqa: S311 - sample data
     latencies: list[float] = []
     errors = 0
@@ -116,12 +199,12 @@ async def offer_quotes(
     async def one(at: float, account_id: str, cart: dict[str, object]) -> None:
         nonlocal errors
         try:
-            response = await client.post(f"/accounts/{account_id}/cart/quote", json=cart)
-        except httpx.HTTPError:
+            status = await client.post(f"/accounts/{account_id}/cart/quote", json.dumps(cart).encode())
+        except (OSError, ValueError, asyncio.IncompleteReadError):
             errors += 1
             return
         latencies.append((time.perf_counter() - at) * 1000)
-        if response.status_code != 200:
+        if status != 200:
             errors += 1
 
     started = time.perf_counter()
@@ -179,17 +262,23 @@ async def bench(kafka: Kafka, database_url: str, args: argparse.Namespace, log: 
             for account_id in (accounts[0], accounts[-1]):
                 await wait_until_priced(client, account_id)
             worker_cpu = cpu_seconds(worker.pid)
+            await asyncio.sleep(5)
+            background = (cpu_seconds(worker.pid) - worker_cpu) / 5  # heartbeats, watchdog, polls: CPU s per s
+            worker_cpu, started = cpu_seconds(worker.pid), time.perf_counter()
             idle = await one_at_a_time(client, accounts, 300)
-            idle_cpu_ms = (cpu_seconds(worker.pid) - worker_cpu) / len(idle) * 1000
+            spent = cpu_seconds(worker.pid) - worker_cpu - background * (time.perf_counter() - started)
+            idle_cpu_ms = spent / len(idle) * 1000
             print(f"quoting at {args.rate:.0f}/s for {args.seconds:.0f}s while carts flow", flush=True)
+            lag_before = await loop_lag_buckets(client)
             worker_cpu, bench_cpu = cpu_seconds(worker.pid), time.process_time()
             activated = select(func.count()).select_from(activations).where(activations.c.account_id.in_(accounts))
             async with engine.connect() as connection:
                 before = await connection.scalar(activated) or 0
             carts = asyncio.create_task(flow_carts(kafka, accounts, args.carts_per_second, args.seconds))
-            latencies, errors, elapsed = await offer_quotes(client, accounts, args.rate, args.seconds)
+            latencies, errors, elapsed = await offer_quotes(worker.url, accounts, args.rate, args.seconds)
             sent = await carts
             worker_cpu, bench_cpu = cpu_seconds(worker.pid) - worker_cpu, time.process_time() - bench_cpu
+            lag_after = await loop_lag_buckets(client)
             async with engine.connect() as connection:
                 after = await connection.scalar(activated) or 0
     finally:
@@ -204,10 +293,15 @@ async def bench(kafka: Kafka, database_url: str, args: argparse.Namespace, log: 
         f"latency ms  p50 {percentile(latencies, 0.50):.1f}  p90 {percentile(latencies, 0.90):.1f}  "
         f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}  mean {statistics.fmean(latencies):.1f}"
     )
-    print(f"idle        300 quotes one at a time, ms: {figures(idle)}; worker CPU {idle_cpu_ms:.1f} ms a quote")
     print(
-        f"cpu         under load: worker {worker_cpu:.1f} s, benchmark client {bench_cpu:.1f} s, over {elapsed:.1f} s"
+        f"idle        300 quotes one at a time, ms: {figures(idle)}; worker CPU {idle_cpu_ms:.1f} ms a quote "
+        f"(less the {background * 1000:.0f} ms/s the idle worker spends)"
     )
+    print(
+        f"cpu         under load: worker {worker_cpu:.1f} s ({worker_cpu / len(latencies) * 1000:.1f} ms "
+        f"a quote answered, carts included), benchmark client {bench_cpu:.1f} s, over {elapsed:.1f} s"
+    )
+    print(f"loop lag    under load: {loop_held(lag_before, lag_after)}")
     print(f"errors      {errors} (refused connections, timeouts, answers other than 200: not in the latencies)")
     print(
         f"carts       {sent} published at {args.carts_per_second:.0f}/s meanwhile; "

@@ -9,7 +9,7 @@ import pytest
 
 from tests.harness import harness
 from tests.samples import CAMILA, account
-from tests.samples_store import account_suspended, plan_contracted
+from tests.samples_store import account_suspended, plan_contracted, reduction_requested
 from tests.store.conftest import CONTRACTED_IN_2026, fresh, of_type, reasons
 from tienda.contracts.envelope import new_envelope
 from tienda.contracts.messages.activation import ActivationRequested, CartLine
@@ -165,6 +165,23 @@ async def test_a_suspended_account_is_refused_as_the_activation_refuses_it(store
     assert (
         [reason["code"] for reason in answer["reasons"]] == ["account_suspended"] == [r[1] for r in reasons(rejected)]
     )
+
+
+async def test_a_module_whose_removal_is_scheduled_is_judged_as_the_activation_judges_it(store, http, customer):
+    bought = ActivationRequested(
+        request_id="cart-inventario",
+        requested_by=CAMILA,
+        payment_mode=PaymentMode.ONLINE,
+        lines=[CartLine(sku="MOD-INV", quantity=1)],
+    )
+    await store.deliver(new_envelope(bought, account_id=customer, producer="erp-web", occurred_at=NOW))
+    await store.deliver(reduction_requested(customer, ("MOD-INV", 1), occurred_at=NOW))
+    assert of_type(await fresh(store), "ReductionScheduled")
+    body = cart(("MOD-INV", 1), ("MOD-PROD", 1))
+    answer = await quote(http, customer, body)
+    [rejected] = of_type(await activated(store, customer, body), "ActivationRejected")
+    assert answer["reasons"] == rejected["payload"]["reasons"]
+    assert "removal at the next renewal is already scheduled" in answer["reasons"][0]["message"]
 
 
 async def test_an_account_the_store_has_no_plan_for_is_refused_as_unknown_account(http):

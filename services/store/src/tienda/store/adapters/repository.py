@@ -51,7 +51,7 @@ SCHEDULED, APPLIED = "scheduled", "applied"
 # --------------------------------------------------------------------------- catalog
 
 
-def _product(row: RowMapping) -> Product:
+def product_of_row(row: RowMapping) -> Product:
     return Product(
         sku=row["sku"],
         description=row["description"],
@@ -84,7 +84,7 @@ async def catalog_on(session: AsyncSession, day: date) -> dict[str, Product]:
     known: dict[date, dict[str, Product]] = session.info.setdefault("catalog_on", {})
     if day not in known:
         rows = await (await session.connection()).execute(_CATALOG_ON, {"day": day})
-        known[day] = {row["sku"]: _product(row) for row in rows.mappings()}
+        known[day] = {row["sku"]: product_of_row(row) for row in rows.mappings()}
     return dict(known[day])
 
 
@@ -96,7 +96,7 @@ async def products_as_last_sold(session: AsyncSession, skus: Iterable[str], day:
         .where(catalog_items.c.sku.in_(list(skus)), catalog_versions.c.effective_from <= day)
         .order_by(catalog_versions.c.effective_from)
     )
-    return {row["sku"]: _product(row) for row in rows.mappings()}
+    return {row["sku"]: product_of_row(row) for row in rows.mappings()}
 
 
 async def catalog_version(session: AsyncSession, version: str) -> CatalogVersion | None:
@@ -107,7 +107,7 @@ async def catalog_version(session: AsyncSession, version: str) -> CatalogVersion
     rows = await session.execute(
         select(catalog_items).where(catalog_items.c.version == version).order_by(catalog_items.c.sku)
     )
-    products = tuple(_product(row) for row in rows.mappings())
+    products = tuple(product_of_row(row) for row in rows.mappings())
     return CatalogVersion(found["version"], found["effective_from"], found["description"], products)
 
 
@@ -201,16 +201,16 @@ async def load_accounts(session: AsyncSession, account_ids: Iterable[str], *, lo
         return found
     read = [head["account_id"] for head in heads]
     holdings = await _holdings_of(connection, read)
-    pending = await _pending_reductions(connection, read)
+    pending = await pending_reductions(connection, read)
     for head in heads:
         account_id = head["account_id"]
-        found[account_id] = _account(head, holdings.get(account_id, {}), pending.get(account_id, []))
+        found[account_id] = account_of_row(head, holdings.get(account_id, {}), pending.get(account_id, []))
         if lock:
             locked[account_id] = found[account_id]
     return found
 
 
-def _account(head: RowMapping, holdings: dict[str, Holding], pending: list[Reduction]) -> Account:
+def account_of_row(head: RowMapping, holdings: dict[str, Holding], pending: list[Reduction]) -> Account:
     plan = Plan(
         head["plan_code"], head["plan_name"], head["billing_cycle"], head["renewal_anchor"], uf(head["plan_price_uf"])
     )
@@ -483,7 +483,7 @@ _REDUCTION_LINES = (
 )
 
 
-async def _pending_reductions(connection: AsyncConnection, account_ids: list[str]) -> dict[str, list[Reduction]]:
+async def pending_reductions(connection: AsyncConnection, account_ids: list[str]) -> dict[str, list[Reduction]]:
     """By account: the reductions scheduled for its next renewal, in the order they were requested."""
     heads = (await connection.execute(_PENDING_REDUCTIONS, {"account_ids": account_ids})).mappings().all()
     if not heads:

@@ -6,7 +6,8 @@ entitlements and status now) and priced by ``domain/quote.py``. An account whose
 has not received is refused at once as ``unknown_account``: the activation would wait up to
 ``TIENDA_STORE_UNKNOWN_ACCOUNT_WAIT_SECONDS`` for the plan, but nothing can be priced without it.
 The catalog of the day and the day's UF value are kept in memory between quotes (``DayReadings``);
-the account is read on every quote.
+the account is read on every quote, in one statement on a read-only Core connection
+(``adapters/quote_reads.py``), not with the activation's locking ``load_account``.
 """
 
 import time
@@ -15,13 +16,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tienda.contracts.business_day import business_date
 from tienda.contracts.messages.activation import CartLine, RejectedLine
 from tienda.contracts.pricing.money import Totals, uf_for_display
 from tienda.contracts.types import PaymentMode
-from tienda.store.adapters import repository, uf_values
+from tienda.store.adapters import quote_reads
 from tienda.store.domain.activation import CartItem, decide, effective_moment
 from tienda.store.domain.catalog import Product
 from tienda.store.domain.quote import PricedCart, QuotedLine, price_cart
@@ -98,15 +99,15 @@ class DayReadings:
     _catalogs: dict[date, tuple[float, dict[str, Product]]] = field(default_factory=dict)
     _uf: dict[date, Decimal] = field(default_factory=dict)
 
-    async def catalog_on(self, session: AsyncSession, day: date) -> dict[str, Product]:
+    async def catalog_on(self, connection: AsyncConnection, day: date) -> dict[str, Product]:
         kept = self._catalogs.get(day)
         if kept is None or time.monotonic() - kept[0] > self.catalog_seconds:
-            self._catalogs = {day: (time.monotonic(), await repository.catalog_on(session, day))}
+            self._catalogs = {day: (time.monotonic(), await quote_reads.catalog_on(connection, day))}
         return self._catalogs[day][1]
 
-    async def uf_value(self, session: AsyncSession, day: date) -> Decimal | None:
+    async def uf_value(self, connection: AsyncConnection, day: date) -> Decimal | None:
         if day not in self._uf:
-            value = await uf_values.uf_value(session, day)
+            value = await quote_reads.uf_value(connection, day)
             if value is None:
                 return None
             self._uf = {day: value}
@@ -114,11 +115,11 @@ class DayReadings:
 
 
 async def quote_cart(
-    session: AsyncSession, account_id: str, request: CartQuoteRequest, now: datetime, readings: DayReadings
+    connection: AsyncConnection, account_id: str, request: CartQuoteRequest, now: datetime, readings: DayReadings
 ) -> CartQuote:
-    account = await repository.load_account(session, account_id)
+    account = await quote_reads.account_to_quote(connection, account_id)
     effective = business_date(effective_moment(now, account) if account else now)
-    catalog = await readings.catalog_on(session, effective)
+    catalog = await readings.catalog_on(connection, effective)
     decision = decide([CartItem(line.sku, line.quantity) for line in request.lines], catalog, account)
     refused = CartQuote(
         account_id=account_id,
@@ -138,7 +139,7 @@ async def quote_cart(
     )
     if not decision.accepted or account is None:
         return refused
-    clp_per_uf = await readings.uf_value(session, effective)
+    clp_per_uf = await readings.uf_value(connection, effective)
     priced = price_cart(decision.activated, account.plan, effective, clp_per_uf)
     return _answer(account_id, request.payment_mode, priced)
 

@@ -1,14 +1,18 @@
 """Value types shared by the messages: money, identifiers, people."""
 
+import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+ACCOUNT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+"""What an account id looks like."""
+
 AccountId = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
+    StringConstraints(pattern=ACCOUNT_ID.pattern),
     Field(description="The customer account, also the Kafka key of every message about it."),
 ]
 

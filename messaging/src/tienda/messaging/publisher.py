@@ -30,8 +30,7 @@ class KafkaPublisher:
     Not through FastStream's ``broker.publish``: its command object, middleware chain and the
     correlation-id and content-type headers it puts on every record cost as much again as aiokafka's
     own send (about 100 against 50 us of CPU a message on the development machine), and a worker
-    publishes several messages a cart (outbox rows, an outcome per message handled). The broker is
-    consumer-only (``tienda.messaging.kafka.create_broker``)."""
+    publishes several messages a cart (outbox rows, an outcome per message handled)."""
 
     def __init__(self, kafka: Kafka, client_id: str) -> None:
         self._options: dict[str, Any] = {

@@ -388,7 +388,7 @@ def outgoing(service: str, payload: EventPayload, account_id: str, cause: Envelo
         topic_for(envelope.type, service).name,
         account_id,
         envelope.type,
-        envelope.model_dump_json(serialize_as_any=True).encode(),
+        envelope.model_dump_json().encode(),  # as tienda.messaging.codec.encode
     )
 
 

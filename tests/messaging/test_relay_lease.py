@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import pytest
-from faststream.kafka import KafkaBroker
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,7 +19,6 @@ from tienda.contracts.messages.activation import ActivationRejected, RejectedLin
 from tienda.contracts.topics import STORE_EVENTS
 from tienda.messaging.counters import Counters
 from tienda.messaging.database import create_engine, session_factory
-from tienda.messaging.kafka import create_broker
 from tienda.messaging.provisioning import ensure_topics
 from tienda.messaging.publisher import KafkaPublisher
 from tienda.messaging.relay import OutboxRelay
@@ -42,7 +40,7 @@ class Replica:
     """One instance's relay on the shared outbox."""
 
     engine: AsyncEngine
-    broker: KafkaBroker
+    publisher: KafkaPublisher
     relay: OutboxRelay
     counters: Counters
     task: "asyncio.Task[None] | None" = None
@@ -100,22 +98,22 @@ async def replica(outbox, bootstrap_servers) -> AsyncIterator[Callable[[], Repli
 
     def make() -> Replica:
         engine, counters = create_engine(outbox.url), Counters()
-        broker = create_broker(bootstrap_servers, "store")
+        publisher = KafkaPublisher(bootstrap_servers, "tienda-store")
         lease = AdvisoryLease(engine, "tienda.store.outbox-relay", poll=POLL)
-        relay = OutboxRelay(engine, TABLES, KafkaPublisher(broker), counters, batch_size=50, lease=lease)
-        made.append(Replica(engine, broker, relay, counters))
+        relay = OutboxRelay(engine, TABLES, publisher, counters, batch_size=50, lease=lease)
+        made.append(Replica(engine, publisher, relay, counters))
         return made[-1]
 
     yield make
     for each in made:
         await each.stop()
-        await each.broker.stop()
+        await each.publisher.stop()
         await each.engine.dispose()
 
 
 async def running(*replicas: Replica) -> None:
     for each in replicas:
-        await each.broker.start()
+        await each.publisher.start()
         each.start()
 
 

@@ -51,6 +51,10 @@ class Envelope(EnvelopeHeader, Generic[P]):
     payload: P
 
 
+AnyEnvelope: type[Envelope[Any]] = Envelope[Any]
+"""An envelope of any payload, the class built once (``Envelope[Any]`` looks it up at every use)."""
+
+
 class RawEnvelope(EnvelopeHeader):
     """An envelope read off the wire before its payload is validated by type."""
 
@@ -68,7 +72,7 @@ def new_envelope(
 ) -> Envelope[P]:
     """Wrap a payload in a fresh envelope; a message caused by another keeps its correlation."""
     event_id = uuid4()
-    return Envelope[Any](
+    return AnyEnvelope(
         event_id=event_id,
         type=payload.message_type,
         schema_version=payload.schema_version,

@@ -16,9 +16,11 @@ from tienda.messaging.records import Record
 
 
 def create_broker(kafka: Kafka, service: str) -> KafkaBroker:
-    """A broker whose producer is idempotent with acks=all, and that never creates topics; it
-    connects with the security of ``kafka`` (TLS, SASL), which its producer (the outbox relay's),
-    consumer and admin client share.
+    """The worker's consumer (and the admin client its readiness pings), never creating topics; it
+    connects with the security of ``kafka`` (TLS, SASL), which the worker's producer
+    (``publisher.KafkaPublisher``: the outbox relay's, outcomes, dead letters) shares. Nothing is
+    published through the broker (FastStream connects a producer of its own, which stays idle:
+    ``consumer_only`` would also leave out the admin client that ``ping`` needs).
 
     No dependency injection (``apply_types=False``): the one subscriber takes the message
     whole, and FastStream would otherwise resolve its ``Context`` argument on a worker
@@ -28,8 +30,6 @@ def create_broker(kafka: Kafka, service: str) -> KafkaBroker:
         connection.servers,
         security=connection.security(),
         client_id=f"tienda-{service}",
-        enable_idempotence=True,
-        acks="all",
         allow_auto_create_topics=False,
         logger=logging.getLogger(f"tienda.{service}.kafka"),
         log_level=logging.DEBUG,

@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 from tienda.contracts.envelope import EventPayload, new_envelope
 from tienda.contracts.messages.operations import MessageOutcome, OperationsAlert, Severity, WorkerHeartbeat
 from tienda.contracts.topics import PLATFORM_ACCOUNT, topic_for
+from tienda.contracts.types import ACCOUNT_ID
 from tienda.messaging.codec import encode
 from tienda.messaging.counters import Counters
 from tienda.messaging.loop_lag import LAG_BUCKETS
@@ -71,6 +72,7 @@ class Monitoring:
             buckets=LAG_BUCKETS,
             registry=self.registry,
         ).labels(service)
+        self._latencies: dict[tuple[str, str], Any] = {}
 
     def add_gauge(
         self,
@@ -88,9 +90,9 @@ class Monitoring:
 
     async def observe(self, observation: Observation) -> None:
         """Count it, time it, and put its outcome on the outcomes topic (without waiting for the broker)."""
-        handled_type = observation.envelope.type if observation.envelope else "undecodable"
-        self._latency.labels(self.service, handled_type, observation.outcome.value).observe(observation.seconds)
         record, envelope = observation.record, observation.envelope
+        handled_type = envelope.type if envelope else "undecodable"
+        self._latency_of(handled_type, observation.outcome.value).observe(observation.seconds)
         outcome = MessageOutcome(
             service=self.service,
             handled_type=envelope.type if envelope else None,
@@ -102,10 +104,15 @@ class Monitoring:
             latency_ms=round(observation.seconds * 1000, 3),
             reason=observation.reason,
         )
-        account = (
-            envelope.account_id if envelope else (record.key or PLATFORM_ACCOUNT.encode()).decode("utf-8", "replace")
-        )
-        await self._publish(outcome, account if _valid_account(account) else PLATFORM_ACCOUNT, wait=False)
+        account = envelope.account_id if envelope else _account_of_key(record.key)
+        await self._publish(outcome, account, wait=False)
+
+    def _latency_of(self, handled_type: str, result: str) -> Any:
+        """The latency histogram of one type and result (looked up once: ``labels`` costs a lock and a hash)."""
+        child = self._latencies.get((handled_type, result))
+        if child is None:
+            child = self._latencies[(handled_type, result)] = self._latency.labels(self.service, handled_type, result)
+        return child
 
     def record_position(self, topic: str, partition: int, offset: int, highwater: int | None) -> None:
         """Consumer lag of a partition after handling ``offset``."""
@@ -178,8 +185,11 @@ def _log_failure(delivery: "asyncio.Future[object]") -> None:
         log.warning("monitoring message not delivered: %s", delivery.exception())
 
 
-def _valid_account(value: str) -> bool:
-    return 0 < len(value) <= 64 and value[0].isalnum() and all(c.isalnum() or c in "._-" for c in value)
+def _account_of_key(key: bytes | None) -> str:
+    """The account of an undecodable record: its Kafka key when that is a valid account id (a decoded
+    envelope's account id was validated with it), else the platform's."""
+    account = (key or b"").decode("utf-8", "replace")
+    return account if ACCOUNT_ID.fullmatch(account) else PLATFORM_ACCOUNT
 
 
 class _CoreCollector(Collector):

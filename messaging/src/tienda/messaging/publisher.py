@@ -1,10 +1,13 @@
 """Sending bytes to Kafka: the one seam between the core and the broker client."""
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
-from faststream.kafka import KafkaBroker
+from aiokafka import AIOKafkaProducer
+
+from tienda.messaging.connection import Kafka, connection_of
 
 
 class Publisher(Protocol):
@@ -15,21 +18,57 @@ class Publisher(Protocol):
     ) -> "asyncio.Future[object]": ...
 
 
-class KafkaPublisher:
-    """Publishes through a FastStream broker configured with an idempotent, acks=all producer."""
+class PublisherNotConnected(ConnectionError):
+    """A message sent before the worker connected to Kafka, or after it stopped."""
 
-    def __init__(self, broker: KafkaBroker) -> None:
-        self._broker = broker
+
+class KafkaPublisher:
+    """Publishes with the worker's own aiokafka producer: idempotent, acks=all, with the security
+    of the connection. The worker starts it before its subscribers (an outcome or a dead letter can
+    go out with the first message handled) and stops it after them and the relay.
+
+    Not through FastStream's ``broker.publish``: its command object, middleware chain and the
+    correlation-id and content-type headers it puts on every record cost as much again as aiokafka's
+    own send (about 100 against 50 us of CPU a message on the development machine), and a worker
+    publishes several messages a cart (outbox rows, an outcome per message handled)."""
+
+    def __init__(self, kafka: Kafka, client_id: str) -> None:
+        self._options: dict[str, Any] = {
+            **connection_of(kafka).client_options(),
+            "client_id": client_id,
+            "enable_idempotence": True,
+            "acks": "all",
+        }
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        """Connect; a new producer each time (one that failed to start or was stopped is not reused)."""
+        await self.stop()
+        producer = AIOKafkaProducer(**self._options)
+        try:
+            await producer.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
+        self._producer = producer
+
+    async def stop(self) -> None:
+        """Send what is buffered and disconnect."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
 
     async def send(
         self, topic: str, key: str | None, value: bytes, headers: Mapping[str, str] | None = None
     ) -> "asyncio.Future[object]":
-        future: asyncio.Future[object] = await self._broker.publish(
-            value,
+        if self._producer is None:
+            raise PublisherNotConnected(f"not connected to Kafka (not started, or stopped): {topic} not published")
+        future: asyncio.Future[object] = await self._producer.send(
             topic,
+            value,
             key=key.encode() if key is not None else None,
-            headers=dict(headers or {}),
-            no_confirm=True,
+            headers=[(name, text.encode()) for name, text in headers.items()] if headers else None,
         )
         return future
 

@@ -58,6 +58,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     tables: MessagingTables
     broker: KafkaBroker
+    publisher: KafkaPublisher
     clock: Clock = system_clock
     leads: Callable[[], bool] = field(default=lambda: True)
     """Whether this replica runs the service's scheduled jobs: the one holding the relay lease
@@ -73,9 +74,7 @@ class Runtime:
     def __post_init__(self) -> None:
         self.unit_of_work = lambda: UnitOfWork(self.sessions, self.tables, self.service, clock=self.clock)
         self.readers = session_factory(self.engine.execution_options(**{READ_ONLY: True}))
-        self.monitoring = Monitoring(
-            self.service, KafkaPublisher(self.broker), self.counters, self.settings.dead_letter_alert_at
-        )
+        self.monitoring = Monitoring(self.service, self.publisher, self.counters, self.settings.dead_letter_alert_at)
 
 
 Routes = Callable[[Runtime, TokenRing], Sequence[APIRouter]]
@@ -123,12 +122,13 @@ async def run_worker(
         session_factory(engine),
         definition.tables,
         create_broker(kafka, definition.name),
+        KafkaPublisher(kafka, f"tienda-{definition.name}"),
         definition.clock,
     )
     relay = OutboxRelay(
         engine,
         definition.tables,
-        KafkaPublisher(runtime.broker),
+        runtime.publisher,
         runtime.counters,
         batch_size=settings.relay_batch_size,
         lease=relay_lease(engine, definition.name, enabled=settings.relay_lease, poll=settings.relay_lease_poll),
@@ -167,6 +167,7 @@ async def run_worker(
         task.cancel()
     server.should_exit = True
     await asyncio.gather(relay_task, server_task, *tasks, return_exceptions=True)
+    await runtime.publisher.stop()  # after the relay: what it sent last is flushed
     await engine.dispose()
     if sqlite_claim:
         sqlite_claim.close()
@@ -184,7 +185,7 @@ def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: Outbo
     processor = MessageProcessor(
         consumer.handlers,
         unit_of_work,
-        DeadLetters(definition.name, KafkaPublisher(runtime.broker)),
+        DeadLetters(definition.name, runtime.publisher),
         runtime.counters,
         RetryPolicy(runtime.settings.retry_delays),
         runtime.monitoring.observe,
@@ -218,12 +219,15 @@ async def _start_broker(runtime: Runtime, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await provision(kafka, service_topics(runtime.service), layout)
+            await runtime.publisher.start()  # before the subscribers: the first outcome goes out
             await runtime.broker.start()
             runtime.kafka_problem = None
             return
         except Exception as error:  # noqa: BLE001 - Kafka not there yet, or refusing us: say why, retry
             with contextlib.suppress(Exception):
                 await runtime.broker.stop()  # what the failed start opened
+            with contextlib.suppress(Exception):
+                await runtime.publisher.stop()
             runtime.kafka_problem = await diagnose(kafka) or _reason(error)
             log.warning("kafka %s: %s; retrying in %.1fs", kafka.describe(), runtime.kafka_problem, delay)
             with contextlib.suppress(TimeoutError):

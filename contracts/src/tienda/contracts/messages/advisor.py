@@ -9,10 +9,10 @@ support chat (with the message to show the customer), and follow-ups for the exe
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from tienda.contracts.envelope import EventPayload
-from tienda.contracts.types import Person, WireModel
+from tienda.contracts.types import Email, Person, WireModel
 
 CommercialRequestId = Annotated[
     str,
@@ -53,7 +53,7 @@ class Executive(WireModel):
 
     executive_id: ExecutiveId
     name: str = Field(min_length=1, max_length=200)
-    email: EmailStr
+    email: Email
 
 
 class RequestStatus(StrEnum):

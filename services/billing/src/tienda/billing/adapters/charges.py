@@ -176,6 +176,32 @@ async def mark_recurring(session: AsyncSession, keys: Sequence[ChargeKey], throu
         await session.execute(_PLACE_CHARGE, [{**_where(key), "recurring_through": through} for key in keys])
 
 
+_INVOICE_ORDER_CHARGES = (
+    update(charges).where(charges.c.order_id == bindparam("charge_order_id")).values(status=ChargeStatus.INVOICED.value)
+)
+
+
+async def invoice_charges_into(session: AsyncSession, keys: Sequence[tuple[ChargeKey, str]]) -> None:
+    """``invoice_charges`` of many invoices: (charge key, invoice id) pairs, in one statement."""
+    if keys:
+        values = {"status": ChargeStatus.INVOICED.value}
+        await session.execute(_PLACE_CHARGE, [{**_where(key), **values, "invoice_id": i} for key, i in keys])
+
+
+async def invoice_order_charges_into(session: AsyncSession, order_ids: Sequence[tuple[str, str]]) -> None:
+    """``invoice_order_charges`` of many invoices: (order id, invoice id) pairs, in one statement."""
+    if order_ids:
+        await session.execute(
+            _INVOICE_ORDER_CHARGES, [{"charge_order_id": order_id, "invoice_id": i} for order_id, i in order_ids]
+        )
+
+
+async def mark_recurring_through(session: AsyncSession, keys: Sequence[tuple[ChargeKey, date]]) -> None:
+    """``mark_recurring`` of many invoices: (charge key, period start) pairs, in one statement."""
+    if keys:
+        await session.execute(_PLACE_CHARGE, [{**_where(key), "recurring_through": through} for key, through in keys])
+
+
 async def charges_where(session: AsyncSession, *conditions: Any) -> list[ChargeRecord]:
     rows = await session.execute(select(charges).where(*conditions).order_by(*_CHARGE_ORDER))
     return [_charge_record(row) for row in rows.mappings()]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.rows import Person, first_row, person_columns, person_of
@@ -185,6 +185,21 @@ async def carry_orders(session: AsyncSession, order_ids: Sequence[str], invoice_
             update(orders)
             .where(orders.c.order_id.in_(order_ids))
             .values(status=DocumentStatus.CARRIED.value, carried_into=invoice_id, held_since=None)
+        )
+
+
+_CARRY_ORDER = (
+    update(orders)
+    .where(orders.c.order_id == bindparam("carried_order_id"))
+    .values(status=DocumentStatus.CARRIED.value, held_since=None)
+)
+
+
+async def carry_orders_into(session: AsyncSession, carried: Sequence[tuple[str, str]]) -> None:
+    """``carry_orders`` of many renewal invoices: (order id, invoice id) pairs, in one statement."""
+    if carried:
+        await session.execute(
+            _CARRY_ORDER, [{"carried_order_id": order, "carried_into": invoice} for order, invoice in carried]
         )
 
 

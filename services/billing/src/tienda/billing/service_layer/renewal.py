@@ -181,7 +181,7 @@ async def _renew_in_turn(
     return renewed
 
 
-def _renewal_of(account: BillingAccount, period: Period, reads: RenewalReads) -> tuple[RenewalInvoice, NewInvoice]:
+def renewal_of(account: BillingAccount, period: Period, reads: RenewalReads) -> tuple[RenewalInvoice, NewInvoice]:
     """The invoice of ``period`` as the domain computes it from the reads, and as stored held."""
 
     def placed(record: ChargeRecord) -> PlacedCharge:
@@ -223,7 +223,7 @@ async def issue_renewal_invoice(
     """The invoice of ``period``: plan, add-ons, prorated charges, unpaid orders carried in."""
     session = uow.session
     reads = reads or await _read_one(session, account)
-    invoice, new = _renewal_of(account, period, reads)
+    invoice, new = renewal_of(account, period, reads)
     await asyncio.sleep(0)  # the loop's other work between this account's reads and its writes
     await invoices.add_invoice(session, new, now)
     prorated_keys = [(c.charge.activation_id, c.charge.line) for c in invoice.prorated]
@@ -247,7 +247,7 @@ async def issue_at_once(
     commit (``renewal_writes``). ``account`` is in ``period`` already."""
     conversion = reads.conversion
     assert conversion is not None
-    invoice, new = _renewal_of(account, period, reads)
+    invoice, new = renewal_of(account, period, reads)
     priced = price_all([invoices.as_stored(line) for line in new.lines], conversion)
     figures = document_totals(priced)
     settled = issue(figures.total, new.paid_clp, account.credit_clp)

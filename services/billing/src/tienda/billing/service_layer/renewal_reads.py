@@ -69,9 +69,12 @@ class RenewalReads:
         return [order for order in self.unpaid_orders if order.order_date < before]
 
 
-async def read_for_renewal(session: AsyncSession, account_ids: list[str]) -> dict[str, RenewalReads]:
-    """The accounts among these that billing knows, locked, with their renewal inputs, in eleven queries."""
-    found = await accounts.accounts_by_id(session, account_ids, for_update=True)
+async def read_for_renewal(
+    session: AsyncSession, account_ids: list[str], *, for_update: bool = True
+) -> dict[str, RenewalReads]:
+    """The accounts among these that billing knows, locked (unless ``for_update`` is false: the
+    upcoming invoice reads the same inputs without a lock), with their renewal inputs, in eleven queries."""
+    found = await accounts.accounts_by_id(session, account_ids, for_update=for_update)
     known = [account_id for account_id in account_ids if account_id in found]
     reductions = await charges.reductions_of(session, known)
     placed = await charges.placed_charges_of(session, known)

@@ -8,6 +8,7 @@ They are written before the accounts' snapshots are read (``views.emit_snapshot`
 action after this one, at every account, so it always runs last); a failure of any of them fails
 the commit, and renewal redoes the transaction's accounts one by one."""
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -62,8 +63,10 @@ class RenewalWrites:
         session, now = self.uow.session, self.now
         await accounts.save_accounts(session, self.accounts, now)
         await invoices.add_issued_invoices(session, self.invoices, now)
+        await asyncio.sleep(0)  # SQLite runs on the loop: the loop's other work between two statements
         await charges.invoice_charges_into(session, self.charges_invoiced)
         await orders.carry_orders_into(session, self.orders_carried)
         await charges.invoice_order_charges_into(session, self.orders_carried)
+        await asyncio.sleep(0)
         await charges.mark_recurring_through(session, self.billed_through)
         await payments.add_payment_requests(session, self.requests, now)

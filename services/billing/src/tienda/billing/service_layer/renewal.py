@@ -50,15 +50,17 @@ class Renewed:
 
 CHUNK_ACCOUNTS = 200
 """Accounts read per step of a run (one query)."""
-READ_AT_ONCE = 10
-"""Accounts a renewal transaction locks and reads together (a few queries), then renews one by one;
-it reads the next ten while its time budget lasts."""
+READ_AT_ONCE = 25
+"""Accounts a renewal transaction locks and reads together (eleven queries), then renews one by one,
+most of them in memory (``issue_at_once``); it reads the next 25 while its time budget lasts."""
 TRANSACTION_SECONDS = 0.2
-"""A renewal transaction commits once it has taken this long (or its chunk is done). Between two
-accounts, and between two snapshots at commit, it gives the event loop back: with SQLite the
-statements run on the loop's thread, so the loop is held for one account's work at a time (a few
-milliseconds), not for the transaction. The budget bounds how long the consumer's handlers wait
-for the write lock behind renewal (carts keep a sub-second latency) and how much a failure redoes."""
+"""A renewal transaction commits once it has taken this long (checked after each set of
+``READ_AT_ONCE`` accounts) or its chunk is done; a budget of 0 renews one account per transaction.
+Between two accounts, and between two statements of the reads, the writes and the snapshots at
+commit, it gives the event loop back: with SQLite the statements run on the loop's thread, so the
+loop is held for one account's work or one statement at a time, not for the transaction. The
+budget bounds how long the consumer's handlers wait for the write lock behind renewal (carts keep
+a sub-second latency) and how much a failure redoes."""
 
 
 async def renew_due_accounts(
@@ -96,10 +98,10 @@ async def _renew_chunk(
     budget: float,
     progress: RenewalProgress,
 ) -> list[Renewed]:
-    """Renew ``due`` in transactions of at most ``budget`` seconds each; a transaction that fails is
+    """Renew ``due`` in transactions of about ``budget`` seconds each; a transaction that fails is
     redone account by account, so that one bad account holds none of the others back."""
     renewed: list[Renewed] = []
-    pending = due
+    pending, at_once = due, READ_AT_ONCE if budget > 0 else 1
     while pending:
         attempted: list[str] = []
         try:
@@ -107,14 +109,12 @@ async def _renew_chunk(
                 started = time.perf_counter()
                 issued: list[Renewed] = []
                 while len(attempted) < len(pending) and not (attempted and time.perf_counter() - started >= budget):
-                    some = pending[len(attempted) : len(attempted) + READ_AT_ONCE]
+                    some = pending[len(attempted) : len(attempted) + at_once]
                     reads = await read_for_renewal(uow.session, some)
                     for account_id in some:
+                        await asyncio.sleep(0)  # heartbeats, fetches and reads go between two accounts
                         attempted.append(account_id)
                         issued += await renew_account(uow, account_id, on, now, reads.get(account_id))
-                        if time.perf_counter() - started >= budget:
-                            break
-                        await asyncio.sleep(0)  # heartbeats, fetches and reads go between two accounts
                 await uow.commit()
         except Exception:  # noqa: BLE001 - redone one by one below, where each failure is logged
             log.warning("renewal of %d account(s) for %s failed together; renewing them one by one", len(attempted), on)

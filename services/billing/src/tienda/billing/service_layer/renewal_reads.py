@@ -8,6 +8,7 @@ day, the billing data, the card) and whether a payment quotes or paid the invoic
 account with one period due, whose UF value is known and whose invoice no payment names, is
 issued at once in memory (``renewal.issue_at_once``)."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 
@@ -78,13 +79,16 @@ async def read_for_renewal(
     known = [account_id for account_id in account_ids if account_id in found]
     reductions = await charges.reductions_of(session, known)
     placed = await charges.placed_charges_of(session, known)
+    await asyncio.sleep(0)  # with SQLite the statements run on the loop: its other work goes between them
     unpaid = await orders.unpaid_orders_of(session, known)
     lines = await charges.charges_of_orders(session, [order.order_id for some in unpaid.values() for order in some])
     periods = await invoices.renewal_periods_of(session, known)
+    await asyncio.sleep(0)
     renewal_days = {account_id: found[account_id].next_period.start for account_id in known}
     conversions = await uf_values.uf_values_of(session, renewal_days.values())
     data = await billing_data.current_billing_data_of(session, known)
     cards_on_file = await cards.cards_of(session, known)
+    await asyncio.sleep(0)
     next_invoices = [ids.renewal_invoice_id(account_id, day) for account_id, day in renewal_days.items()]
     named = await payments.documents_with_payments(session, known, next_invoices)
     return {

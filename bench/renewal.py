@@ -59,15 +59,20 @@ class CpuWatchdog:
         self.interval = interval
         self.worst = self.worst_cpu = 0.0
         self.lags: list[float] = []
+        self.cpu_holds: list[tuple[float, float]] = []
+        """(CPU seconds the loop was held, seconds since the watchdog started) of each wake-up."""
 
     async def run(self) -> None:
+        began = time.perf_counter()
         while True:
             asked, cpu = time.perf_counter(), time.process_time()
             await asyncio.sleep(self.interval)
             lag = max(time.perf_counter() - asked - self.interval, 0.0)
             self.lags.append(lag)
             self.worst = max(self.worst, lag)
-            self.worst_cpu = max(self.worst_cpu, time.process_time() - cpu)
+            held = time.process_time() - cpu
+            self.worst_cpu = max(self.worst_cpu, held)
+            self.cpu_holds.append((held, asked - began))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -171,7 +176,10 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0915 - one run, tol
             f"{statistics.median(commits):.1f} ms  max {max(commits):.1f} ms\n"
             f"  event-loop lag p99 {percentile(watchdog.lags, 0.99) * 1000:.0f} ms, max {watchdog.worst * 1000:.0f} ms "
             f"(wall); max CPU while the loop was held {watchdog.worst_cpu * 1000:.0f} ms   "
-            f"peak RSS {rss_mib:.0f} MiB",
+            f"peak RSS {rss_mib:.0f} MiB\n"
+            f"  the loop held over 100 ms of CPU {sum(held > 0.1 for held, _ in watchdog.cpu_holds)} time(s), at "
+            + ", ".join(f"{at:.1f}s ({held * 1000:.0f} ms)" for held, at in watchdog.cpu_holds if held > 0.1)
+            + f" into the {seconds:.1f}s run",
             flush=True,
         )
         if issued != len(accounts):

@@ -51,7 +51,7 @@ class Renewed:
 CHUNK_ACCOUNTS = 200
 """Accounts read per step of a run (one query)."""
 READ_AT_ONCE = 25
-"""Accounts a renewal transaction locks and reads together (eleven queries), then renews one by one,
+"""Accounts a renewal transaction locks and reads together (ten queries), then renews one by one,
 most of them in memory (``issue_at_once``); it reads the next 25 while its time budget lasts."""
 TRANSACTION_SECONDS = 0.2
 """A renewal transaction commits once it has taken this long (checked after each set of

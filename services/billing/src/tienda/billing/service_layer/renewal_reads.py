@@ -74,7 +74,7 @@ async def read_for_renewal(
     session: AsyncSession, account_ids: list[str], *, for_update: bool = True
 ) -> dict[str, RenewalReads]:
     """The accounts among these that billing knows, locked (unless ``for_update`` is false: the
-    upcoming invoice reads the same inputs without a lock), with their renewal inputs, in eleven queries."""
+    upcoming invoice reads the same inputs without a lock), with their renewal inputs, in ten queries."""
     found = await accounts.accounts_by_id(session, account_ids, for_update=for_update)
     known = [account_id for account_id in account_ids if account_id in found]
     reductions = await charges.reductions_of(session, known)

@@ -276,17 +276,8 @@ async def unpaid_invoices_never_charged(session: AsyncSession, account_id: str) 
     )
 
 
-async def renewal_periods(session: AsyncSession, account_id: str) -> list[Period]:
-    rows = await session.execute(
-        select(invoices.c.period_start, invoices.c.period_end)
-        .where(invoices.c.account_id == account_id, invoices.c.kind == "renewal")
-        .order_by(invoices.c.period_start)
-    )
-    return [Period(row.period_start, row.period_end) for row in rows]
-
-
 async def renewal_periods_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[Period]]:
-    """``renewal_periods`` of each of these accounts, in one query."""
+    """The periods of each of these accounts' renewal invoices, oldest first, in one query."""
     found: dict[str, list[Period]] = {account_id: [] for account_id in account_ids}
     if account_ids:
         rows = await session.execute(

@@ -109,15 +109,8 @@ async def held_orders(session: AsyncSession, uf_date: date) -> list[OrderRecord]
     return await orders_where(session, orders.c.status == DocumentStatus.HELD.value, orders.c.uf_date == uf_date)
 
 
-async def unpaid_orders_before(session: AsyncSession, account_id: str, before: date) -> list[OrderRecord]:
-    return await orders_where(
-        session, orders.c.account_id == account_id, orders.c.status.in_(UNPAID), orders.c.order_date < before
-    )
-
-
 async def unpaid_orders_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[OrderRecord]]:
-    """The unpaid orders of each of these accounts, oldest first, in one query (``unpaid_orders_before``
-    is those dated before a day)."""
+    """The unpaid orders of each of these accounts, oldest first, in one query."""
     found: dict[str, list[OrderRecord]] = {account_id: [] for account_id in account_ids}
     if account_ids:
         for order in await orders_where(session, orders.c.account_id.in_(account_ids), orders.c.status.in_(UNPAID)):

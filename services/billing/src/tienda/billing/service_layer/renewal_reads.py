@@ -54,7 +54,7 @@ class RenewalReads:
         )
 
     def pending(self, before: date) -> list[ChargeRecord]:
-        """As ``charges.pending_renewal_charges``."""
+        """Charges paid at renewal, not invoiced yet, of a period that started before ``before``."""
         return [
             record
             for record in self.placed
@@ -62,11 +62,11 @@ class RenewalReads:
         ]
 
     def recurring(self, before: date) -> list[ChargeRecord]:
-        """As ``charges.recurring_charges``."""
+        """Charges of periods that ended before ``before``: their add-on amount recurs."""
         return [record for record in self.placed if record.period and record.period.end < before]
 
     def unpaid_before(self, before: date) -> list[OrderRecord]:
-        """As ``orders.unpaid_orders_before``."""
+        """Unpaid online orders of a day before ``before`` (carried into the invoice)."""
         return [order for order in self.unpaid_orders if order.order_date < before]
 
 

@@ -94,6 +94,22 @@ async def save_account(session: AsyncSession, account: BillingAccount, now: date
     )
 
 
+_SAVE_RENEWED = update(billing_accounts).where(billing_accounts.c.account_id == bindparam("renewed_account_id"))
+
+
+async def save_accounts(session: AsyncSession, saved: Sequence[BillingAccount], now: datetime) -> None:
+    """Many accounts' plan, periods and suspension, and their credit as given (each read with
+    ``accounts_by_id(..., for_update=True)`` in this transaction), in one statement."""
+    if saved:
+        await session.execute(
+            _SAVE_RENEWED,
+            [
+                {"renewed_account_id": a.account_id, "credit_clp": a.credit_clp, **_account_values(a, now)}
+                for a in saved
+            ],
+        )
+
+
 async def add_credit(session: AsyncSession, account_id: str, amount: int) -> None:
     """Add to the account's credit in the database itself, so that concurrent additions all count."""
     await session.execute(

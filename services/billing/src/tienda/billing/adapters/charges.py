@@ -176,6 +176,32 @@ async def mark_recurring(session: AsyncSession, keys: Sequence[ChargeKey], throu
         await session.execute(_PLACE_CHARGE, [{**_where(key), "recurring_through": through} for key in keys])
 
 
+_INVOICE_ORDER_CHARGES = (
+    update(charges).where(charges.c.order_id == bindparam("charge_order_id")).values(status=ChargeStatus.INVOICED.value)
+)
+
+
+async def invoice_charges_into(session: AsyncSession, keys: Sequence[tuple[ChargeKey, str]]) -> None:
+    """``invoice_charges`` of many invoices: (charge key, invoice id) pairs, in one statement."""
+    if keys:
+        values = {"status": ChargeStatus.INVOICED.value}
+        await session.execute(_PLACE_CHARGE, [{**_where(key), **values, "invoice_id": i} for key, i in keys])
+
+
+async def invoice_order_charges_into(session: AsyncSession, order_ids: Sequence[tuple[str, str]]) -> None:
+    """``invoice_order_charges`` of many invoices: (order id, invoice id) pairs, in one statement."""
+    if order_ids:
+        await session.execute(
+            _INVOICE_ORDER_CHARGES, [{"charge_order_id": order_id, "invoice_id": i} for order_id, i in order_ids]
+        )
+
+
+async def mark_recurring_through(session: AsyncSession, keys: Sequence[tuple[ChargeKey, date]]) -> None:
+    """``mark_recurring`` of many invoices: (charge key, period start) pairs, in one statement."""
+    if keys:
+        await session.execute(_PLACE_CHARGE, [{**_where(key), "recurring_through": through} for key, through in keys])
+
+
 async def charges_where(session: AsyncSession, *conditions: Any) -> list[ChargeRecord]:
     rows = await session.execute(select(charges).where(*conditions).order_by(*_CHARGE_ORDER))
     return [_charge_record(row) for row in rows.mappings()]
@@ -193,7 +219,7 @@ async def order_charges(session: AsyncSession, order_id: str) -> list[ChargeReco
 
 async def placed_charges_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[ChargeRecord]]:
     """The charges of each of these accounts that are placed in a period (not waiting for the plan),
-    in one query: those of ``pending_renewal_charges`` and ``recurring_charges`` are among them."""
+    in one query: renewal picks those paid at renewal and those whose add-on amount recurs among them."""
     found: dict[str, list[ChargeRecord]] = {account_id: [] for account_id in account_ids}
     if account_ids:
         placed = await charges_where(
@@ -212,25 +238,6 @@ async def charges_of_orders(session: AsyncSession, order_ids: Sequence[str]) -> 
             if record.order_id is not None:
                 found[record.order_id].append(record)
     return found
-
-
-async def pending_renewal_charges(session: AsyncSession, account_id: str, before: date) -> list[ChargeRecord]:
-    return await charges_where(
-        session,
-        charges.c.account_id == account_id,
-        charges.c.status == ChargeStatus.PENDING_RENEWAL.value,
-        charges.c.period_start < before,
-    )
-
-
-async def recurring_charges(session: AsyncSession, account_id: str, before: date) -> list[ChargeRecord]:
-    """Charges of periods that ended before ``before``: their add-on amount recurs."""
-    return await charges_where(
-        session,
-        charges.c.account_id == account_id,
-        charges.c.status != ChargeStatus.WAITING_FOR_PLAN.value,
-        charges.c.period_end < before,
-    )
 
 
 async def charges_of_sku(session: AsyncSession, account_id: str, sku: str) -> list[ChargeRecord]:
@@ -288,26 +295,11 @@ async def add_reductions(session: AsyncSession, rows: Sequence[ReductionRow], no
         )
 
 
-async def reductions_by_charge(session: AsyncSession, account_id: str) -> dict[ChargeKey, list[Reduction]]:
-    """The reductions in force on each charge of the account (those with a date to start from)."""
-    rows = await session.execute(
-        select(reductions).where(
-            reductions.c.account_id == account_id,
-            reductions.c.activation_id.is_not(None),
-            reductions.c.effective_from.is_not(None),
-        )
-    )
-    found: dict[ChargeKey, list[Reduction]] = {}
-    for row in rows.mappings():
-        key = (row["activation_id"], row["activation_line"])
-        found.setdefault(key, []).append(Reduction(row["quantity"], row["effective_from"]))
-    return found
-
-
 async def reductions_of(
     session: AsyncSession, account_ids: Sequence[str]
 ) -> dict[str, dict[ChargeKey, list[Reduction]]]:
-    """``reductions_by_charge`` of each of these accounts, in one query."""
+    """The reductions in force on each charge (those with a date to start from) of each of these
+    accounts, in one query."""
     found: dict[str, dict[ChargeKey, list[Reduction]]] = {account_id: {} for account_id in account_ids}
     if account_ids:
         rows = await session.execute(

@@ -5,13 +5,14 @@ Lines are written once with their UF figures; their pesos are written when the i
 issued. Updates of many lines are one statement with many parameter sets."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tienda.billing.adapters.columns import ClpPerUf, UfAmount
 from tienda.billing.adapters.rows import first_row
 from tienda.billing.adapters.tables import invoice_lines, invoices
 from tienda.billing.domain.autopay import Autopay, AutopayStatus
@@ -21,6 +22,7 @@ from tienda.contracts.pricing.money import Totals
 from tienda.contracts.pricing.periods import Period
 
 UNPAID = [status.value for status in DocumentStatus if status.unpaid]
+UF_SCALE, CLP_PER_UF_SCALE = UfAmount.quantum, ClpPerUf.quantum
 
 
 @dataclass(frozen=True)
@@ -120,28 +122,99 @@ async def add_invoice(session: AsyncSession, new: NewInvoice, now: datetime) -> 
     )
     await session.execute(
         insert(invoice_lines),
-        [
-            {
-                "invoice_id": new.invoice_id,
-                "position": position,
-                "kind": line.kind.value,
-                "description": line.description,
-                "sku": line.sku,
-                "quantity": line.quantity,
-                "unit_price_uf": line.unit_price_uf,
-                "months": line.months,
-                "period_start": line.period.start,
-                "period_end": line.period.end,
-                "days": line.days,
-                "fixed_uf_date": line.conversion.uf_date if line.conversion else None,
-                "fixed_clp_per_uf": line.conversion.clp_per_uf if line.conversion else None,
-                "activation_id": line.activation_id,
-                "activation_line": line.activation_line,
-                "order_id": line.order_id,
-            }
-            for position, line in enumerate(new.lines, start=1)
-        ],
+        [_line_values(new.invoice_id, position, line) for position, line in enumerate(new.lines, start=1)],
     )
+
+
+def as_stored(line: Line) -> Line:
+    """The line as reading it back from ``invoice_lines`` gives it (UF figures at their column's scale)."""
+    fixed = line.conversion
+    return replace(
+        line,
+        unit_price_uf=line.unit_price_uf.quantize(UF_SCALE),
+        conversion=Conversion(fixed.uf_date, fixed.clp_per_uf.quantize(CLP_PER_UF_SCALE)) if fixed else None,
+    )
+
+
+@dataclass(frozen=True)
+class IssuedInvoice:
+    """An invoice priced at once: what ``add_invoice``, ``price_invoice_lines``, ``issue_invoice`` and
+    ``set_autopay`` leave in the database, written in one go."""
+
+    new: NewInvoice
+    priced: Sequence[PricedLine]
+    conversion: Conversion
+    totals: Totals
+    balance: Balance
+    billing_data_version: int | None
+    autopay: Autopay
+
+
+async def add_issued_invoices(session: AsyncSession, issued: Sequence[IssuedInvoice], now: datetime) -> None:
+    """Many issued invoices and their priced lines, in two multi-row INSERTs."""
+    if not issued:
+        return
+    await session.execute(insert(invoices), [_issued_values(invoice, now) for invoice in issued])
+    lines = [
+        {
+            **_line_values(invoice.new.invoice_id, position, priced.line),
+            "uf_date": priced.conversion.uf_date,
+            "clp_per_uf": priced.conversion.clp_per_uf,
+            "amount_clp": priced.amount_clp,
+        }
+        for invoice in issued
+        for position, priced in enumerate(invoice.priced, start=1)
+    ]
+    if lines:
+        await session.execute(insert(invoice_lines), lines)
+
+
+def _issued_values(issued: IssuedInvoice, now: datetime) -> dict[str, Any]:
+    new, totals, balance = issued.new, issued.totals, issued.balance
+    return {
+        "invoice_id": new.invoice_id,
+        "account_id": new.account_id,
+        "kind": new.kind,
+        "issue_date": new.issue_date,
+        "period_start": new.period.start if new.period else None,
+        "period_end": new.period.end if new.period else None,
+        "order_id": new.order_id,
+        "status": balance.status.value,
+        "uf_date": new.uf_date,
+        "clp_per_uf": issued.conversion.clp_per_uf,
+        "net_clp": totals.net,
+        "iva_clp": totals.iva,
+        "total_clp": totals.total,
+        "credit_applied_clp": balance.credit_applied,
+        "paid_clp": balance.paid,
+        "billing_data_version": issued.billing_data_version,
+        "held_since": None,
+        "hold_alerted_at": None,
+        **_autopay_values(issued.autopay),
+        "created_at": now,
+        "issued_at": now,
+    }
+
+
+def _line_values(invoice_id: str, position: int, line: Line) -> dict[str, Any]:
+    return {
+        "invoice_id": invoice_id,
+        "position": position,
+        "kind": line.kind.value,
+        "description": line.description,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "unit_price_uf": line.unit_price_uf,
+        "months": line.months,
+        "period_start": line.period.start,
+        "period_end": line.period.end,
+        "days": line.days,
+        "fixed_uf_date": line.conversion.uf_date if line.conversion else None,
+        "fixed_clp_per_uf": line.conversion.clp_per_uf if line.conversion else None,
+        "activation_id": line.activation_id,
+        "activation_line": line.activation_line,
+        "order_id": line.order_id,
+    }
 
 
 def held_record(new: NewInvoice, now: datetime) -> InvoiceRecord:
@@ -203,17 +276,8 @@ async def unpaid_invoices_never_charged(session: AsyncSession, account_id: str) 
     )
 
 
-async def renewal_periods(session: AsyncSession, account_id: str) -> list[Period]:
-    rows = await session.execute(
-        select(invoices.c.period_start, invoices.c.period_end)
-        .where(invoices.c.account_id == account_id, invoices.c.kind == "renewal")
-        .order_by(invoices.c.period_start)
-    )
-    return [Period(row.period_start, row.period_end) for row in rows]
-
-
 async def renewal_periods_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[Period]]:
-    """``renewal_periods`` of each of these accounts, in one query."""
+    """The periods of each of these accounts' renewal invoices, oldest first, in one query."""
     found: dict[str, list[Period]] = {account_id: [] for account_id in account_ids}
     if account_ids:
         rows = await session.execute(

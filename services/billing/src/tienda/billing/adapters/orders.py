@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.rows import Person, first_row, person_columns, person_of
@@ -109,15 +109,8 @@ async def held_orders(session: AsyncSession, uf_date: date) -> list[OrderRecord]
     return await orders_where(session, orders.c.status == DocumentStatus.HELD.value, orders.c.uf_date == uf_date)
 
 
-async def unpaid_orders_before(session: AsyncSession, account_id: str, before: date) -> list[OrderRecord]:
-    return await orders_where(
-        session, orders.c.account_id == account_id, orders.c.status.in_(UNPAID), orders.c.order_date < before
-    )
-
-
 async def unpaid_orders_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[OrderRecord]]:
-    """The unpaid orders of each of these accounts, oldest first, in one query (``unpaid_orders_before``
-    is those dated before a day)."""
+    """The unpaid orders of each of these accounts, oldest first, in one query."""
     found: dict[str, list[OrderRecord]] = {account_id: [] for account_id in account_ids}
     if account_ids:
         for order in await orders_where(session, orders.c.account_id.in_(account_ids), orders.c.status.in_(UNPAID)):
@@ -185,6 +178,21 @@ async def carry_orders(session: AsyncSession, order_ids: Sequence[str], invoice_
             update(orders)
             .where(orders.c.order_id.in_(order_ids))
             .values(status=DocumentStatus.CARRIED.value, carried_into=invoice_id, held_since=None)
+        )
+
+
+_CARRY_ORDER = (
+    update(orders)
+    .where(orders.c.order_id == bindparam("carried_order_id"))
+    .values(status=DocumentStatus.CARRIED.value, held_since=None)
+)
+
+
+async def carry_orders_into(session: AsyncSession, carried: Sequence[tuple[str, str]]) -> None:
+    """``carry_orders`` of many renewal invoices: (order id, invoice id) pairs, in one statement."""
+    if carried:
+        await session.execute(
+            _CARRY_ORDER, [{"carried_order_id": order, "carried_into": invoice} for order, invoice in carried]
         )
 
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import RowMapping, false, func, insert, select, update
+from sqlalchemy import RowMapping, false, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.tables import payment_failures, payment_requests, payments
@@ -120,6 +120,23 @@ async def matched_to(session: AsyncSession, document_id: str) -> list[PaymentRec
     return [_payment_of(row) for row in rows.mappings()]
 
 
+async def documents_with_payments(
+    session: AsyncSession, account_ids: Sequence[str], document_ids: Sequence[str]
+) -> set[str]:
+    """Which of these documents of these accounts a payment quotes (waiting for it) or was applied
+    to, in one query: renewal issues the others without reading their payments one by one."""
+    if not document_ids:
+        return set()
+    rows = await session.execute(
+        select(payments.c.reference, payments.c.document_id).where(
+            payments.c.account_id.in_(account_ids),
+            or_(payments.c.reference.in_(document_ids), payments.c.document_id.in_(document_ids)),
+        )
+    )
+    wanted = set(document_ids)
+    return {document for row in rows for document in (row.reference, row.document_id) if document in wanted}
+
+
 async def unraised_before(session: AsyncSession, cutoff: datetime) -> list[PaymentRecord]:
     """Payments recorded before ``cutoff`` that still match nothing and were not raised yet."""
     rows = await session.execute(
@@ -224,3 +241,23 @@ async def add_payment_request(session: AsyncSession, request: PaymentRequest, no
             requested_at=now,
         )
     )
+
+
+async def add_payment_requests(session: AsyncSession, requests: Sequence[PaymentRequest], now: datetime) -> None:
+    """Many autopay requests in one multi-row INSERT."""
+    if requests:
+        await session.execute(
+            insert(payment_requests),
+            [
+                {
+                    "request_id": request.request_id,
+                    "account_id": request.account_id,
+                    "invoice_id": request.invoice_id,
+                    "attempt": request.attempt,
+                    "amount_clp": request.amount_clp,
+                    "token_reference": request.token_reference,
+                    "requested_at": now,
+                }
+                for request in requests
+            ],
+        )

@@ -1,5 +1,6 @@
 """The UF values billing has recorded, one per day (the first one published wins)."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import insert, select
@@ -12,6 +13,17 @@ from tienda.billing.domain.documents import Conversion
 async def uf_value(session: AsyncSession, day: date) -> Conversion | None:
     value = await session.scalar(select(uf_values.c.clp_per_uf).where(uf_values.c.uf_date == day))
     return Conversion(day, value) if value is not None else None
+
+
+async def uf_values_of(session: AsyncSession, days: Iterable[date]) -> dict[date, Conversion]:
+    """The UF values recorded for those of these days that have one, in one query."""
+    wanted = set(days)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(uf_values.c.uf_date, uf_values.c.clp_per_uf).where(uf_values.c.uf_date.in_(wanted))
+    )
+    return {row.uf_date: Conversion(row.uf_date, row.clp_per_uf) for row in rows}
 
 
 async def add_uf_value(session: AsyncSession, conversion: Conversion, event_id: str, now: datetime) -> None:

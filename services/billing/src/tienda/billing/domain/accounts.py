@@ -11,6 +11,7 @@ new anchor that starts after the current period started. Plan changes are not pr
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from tienda.contracts.pricing.periods import Cycle, Period, nth_period, period_containing, period_index
 
@@ -44,9 +45,9 @@ class BillingAccount:
             return self.current_period
         return period_containing(self.plan.anchor, self.plan.cycle, max(day, self.plan.anchor))
 
-    @property
+    @cached_property
     def next_period(self) -> Period:
-        """The period the next renewal invoices."""
+        """The period the next renewal invoices (computed once per account value: renewal asks often)."""
         anchor, cycle = self.plan.anchor, self.plan.cycle
         after = max(self.current_period.start, anchor)
         index = period_index(anchor, cycle, after)

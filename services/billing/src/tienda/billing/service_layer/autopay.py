@@ -36,28 +36,33 @@ async def request_payment(
     card = await cards.card(uow.session, invoice.account_id)
     if card is None:
         return False
-    request_id = ids.payment_request_id(invoice.invoice_id, attempt)
-    request = payments.PaymentRequest(
-        request_id, invoice.account_id, invoice.invoice_id, attempt, amount_clp, card.token_reference
-    )
+    request = payment_request(invoice, amount_clp, attempt, card)
     await payments.add_payment_request(uow.session, request, now)
     await invoices.set_autopay(uow.session, invoice.invoice_id, invoice.autopay.requested(attempt))
-    await uow.emit(
-        wire.PaymentRequested(
-            request_id=request_id,
-            invoice_id=invoice.invoice_id,
-            payment_reference=invoice.invoice_id,
-            amount_clp=amount_clp,
-            token_reference=card.token_reference,
-            brand=card.brand,
-            last_four=card.last_four,
-            attempt=attempt,
-            requested_at=now,
-        ),
-        account_id=invoice.account_id,
-        cause=cause,
-    )
+    await uow.emit(payment_requested(request, card, now), account_id=invoice.account_id, cause=cause)
     return True
+
+
+def payment_request(invoice: InvoiceRecord, amount_clp: int, attempt: int, card: cards.Card) -> payments.PaymentRequest:
+    request_id = ids.payment_request_id(invoice.invoice_id, attempt)
+    return payments.PaymentRequest(
+        request_id, invoice.account_id, invoice.invoice_id, attempt, amount_clp, card.token_reference
+    )
+
+
+def payment_requested(request: payments.PaymentRequest, card: cards.Card, now: datetime) -> wire.PaymentRequested:
+    """What the gateway is asked to charge, and to which card."""
+    return wire.PaymentRequested(
+        request_id=request.request_id,
+        invoice_id=request.invoice_id,
+        payment_reference=request.invoice_id,
+        amount_clp=request.amount_clp,
+        token_reference=card.token_reference,
+        brand=card.brand,
+        last_four=card.last_four,
+        attempt=request.attempt,
+        requested_at=now,
+    )
 
 
 async def charge_unpaid_invoices(uow: UnitOfWork, account_id: str, cause: EnvelopeHeader, now: datetime) -> None:

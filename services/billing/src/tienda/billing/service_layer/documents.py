@@ -11,16 +11,18 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from tienda.billing.adapters import accounts, billing_data, charges, invoices, orders, payments, uf_values
+from tienda.billing.adapters.billing_data import BillingDataVersion
 from tienda.billing.adapters.charges import ChargeRecord
 from tienda.billing.adapters.invoices import InvoiceRecord, NewInvoice
 from tienda.billing.adapters.orders import OrderRecord
 from tienda.billing.domain import ids
 from tienda.billing.domain.documents import Conversion, DocumentStatus, PricedLine, document_totals, price_all
-from tienda.billing.domain.payments import issue, settle_in_turn
+from tienda.billing.domain.payments import Balance, issue, settle_in_turn
 from tienda.billing.service_layer import alerts, autopay, views
 from tienda.contracts.business_day import business_date
 from tienda.contracts.envelope import EnvelopeHeader
 from tienda.contracts.messages import billing as wire
+from tienda.contracts.pricing.money import Totals
 from tienda.contracts.types import Person
 from tienda.messaging.unit_of_work import UnitOfWork
 
@@ -196,6 +198,23 @@ async def complete_invoice(
         await accounts.set_credit(session, invoice.account_id, settled.credit_left)
     elif settled.over_payment:
         await add_credit(uow, invoice.account_id, settled.over_payment)
+    await announce_invoice(uow, invoice, priced, figures, balance, data, cause)
+    if balance.due > 0:
+        issued = replace(invoice, status=balance.status, total_clp=figures.total, paid_clp=balance.paid)
+        await autopay.request_payment(uow, issued, balance.due, 1, cause, now)
+    return balance.status
+
+
+async def announce_invoice(
+    uow: UnitOfWork,
+    invoice: InvoiceRecord,
+    priced: Sequence[PricedLine],
+    figures: Totals,
+    balance: Balance,
+    data: BillingDataVersion | None,
+    cause: EnvelopeHeader | None,
+) -> None:
+    """InvoiceIssued for an invoice just priced, and the alert when it went out without billing data."""
     carried = sorted({line.line.order_id for line in priced if line.line.order_id and invoice.kind == RENEWAL})
     await uow.emit(
         wire.InvoiceIssued(
@@ -221,7 +240,3 @@ async def complete_invoice(
     )
     if data is None:
         await alerts.billing_data_missing(uow, invoice.account_id, invoice.invoice_id, cause)
-    if balance.due > 0:
-        issued = replace(invoice, status=balance.status, total_clp=figures.total, paid_clp=balance.paid)
-        await autopay.request_payment(uow, issued, balance.due, 1, cause, now)
-    return balance.status

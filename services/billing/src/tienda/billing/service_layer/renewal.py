@@ -22,14 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters import accounts, charges, invoices, orders, uf_values
 from tienda.billing.adapters.charges import ChargeRecord
-from tienda.billing.adapters.invoices import NewInvoice
+from tienda.billing.adapters.invoices import IssuedInvoice, NewInvoice
 from tienda.billing.domain import ids
 from tienda.billing.domain.accounts import BillingAccount
 from tienda.billing.domain.charges import PlacedCharge
-from tienda.billing.domain.renewal import CarriedOrder, renewal_invoice
-from tienda.billing.service_layer import documents, payments, views
+from tienda.billing.domain.documents import document_totals, price_all
+from tienda.billing.domain.payments import issue
+from tienda.billing.domain.renewal import CarriedOrder, RenewalInvoice, renewal_invoice
+from tienda.billing.service_layer import autopay, documents, payments, views
 from tienda.billing.service_layer.renewal_reads import RenewalReads, read_for_renewal
 from tienda.billing.service_layer.renewal_runs import RenewalProgress
+from tienda.billing.service_layer.renewal_writes import RenewalWrites
 from tienda.contracts.pricing.periods import Period
 from tienda.messaging.unit_of_work import UnitOfWork
 
@@ -47,15 +50,17 @@ class Renewed:
 
 CHUNK_ACCOUNTS = 200
 """Accounts read per step of a run (one query)."""
-READ_AT_ONCE = 10
-"""Accounts a renewal transaction locks and reads together (a few queries), then renews one by one;
-it reads the next ten while its time budget lasts."""
+READ_AT_ONCE = 25
+"""Accounts a renewal transaction locks and reads together (ten queries), then renews one by one,
+most of them in memory (``issue_at_once``); it reads the next 25 while its time budget lasts."""
 TRANSACTION_SECONDS = 0.2
-"""A renewal transaction commits once it has taken this long (or its chunk is done). Between two
-accounts, and between two snapshots at commit, it gives the event loop back: with SQLite the
-statements run on the loop's thread, so the loop is held for one account's work at a time (a few
-milliseconds), not for the transaction. The budget bounds how long the consumer's handlers wait
-for the write lock behind renewal (carts keep a sub-second latency) and how much a failure redoes."""
+"""A renewal transaction commits once it has taken this long (checked after each set of
+``READ_AT_ONCE`` accounts) or its chunk is done; a budget of 0 renews one account per transaction.
+Between two accounts, and between two statements of the reads, the writes and the snapshots at
+commit, it gives the event loop back: with SQLite the statements run on the loop's thread, so the
+loop is held for one account's work or one statement at a time, not for the transaction. The
+budget bounds how long the consumer's handlers wait for the write lock behind renewal (carts keep
+a sub-second latency) and how much a failure redoes."""
 
 
 async def renew_due_accounts(
@@ -94,10 +99,10 @@ async def _renew_chunk(
     budget: float,
     progress: RenewalProgress,
 ) -> list[Renewed]:
-    """Renew ``due`` in transactions of at most ``budget`` seconds each; a transaction that fails is
+    """Renew ``due`` in transactions of about ``budget`` seconds each; a transaction that fails is
     redone account by account, so that one bad account holds none of the others back."""
     renewed: list[Renewed] = []
-    pending = due
+    pending, at_once = due, READ_AT_ONCE if budget > 0 else 1
     while pending:
         attempted: list[str] = []
         try:
@@ -105,14 +110,12 @@ async def _renew_chunk(
                 started = time.perf_counter()
                 issued: list[Renewed] = []
                 while len(attempted) < len(pending) and not (attempted and time.perf_counter() - started >= budget):
-                    some = pending[len(attempted) : len(attempted) + READ_AT_ONCE]
+                    some = pending[len(attempted) : len(attempted) + at_once]
                     reads = await read_for_renewal(uow.session, some)
                     for account_id in some:
+                        await asyncio.sleep(0)  # heartbeats, fetches and reads go between two accounts
                         attempted.append(account_id)
                         issued += await renew_account(uow, account_id, on, now, reads.get(account_id))
-                        if time.perf_counter() - started >= budget:
-                            break
-                        await asyncio.sleep(0)  # heartbeats, fetches and reads go between two accounts
                 await uow.commit()
         except Exception:  # noqa: BLE001 - redone one by one below, where each failure is logged
             log.warning("renewal of %d account(s) for %s failed together; renewing them one by one", len(attempted), on)
@@ -150,26 +153,37 @@ async def renew_account(
 ) -> list[Renewed]:
     """Every renewal of the account due by ``on``, oldest period first. ``reads``: the account and
     its renewal inputs, read (locked) in this transaction with other accounts'; else it reads them."""
-    account = reads.account if reads else await accounts.account(uow.session, account_id, for_update=True)
-    if account is None:
-        return []
-    renewed = []
-    for period in account.due_periods(on):
-        account = replace(account, current_period=period)
-        await accounts.save_account(uow.session, account, now)
-        renewed.append(await issue_renewal_invoice(uow, account, period, now, reads))
-        reads = None  # the next period's inputs are read after this one's writes
+    if reads is None:
+        reads = (await read_for_renewal(uow.session, [account_id])).get(account_id)
+        if reads is None:
+            return []
+    account = reads.account
+    due = account.due_periods(on)
+    if len(due) == 1 and reads.issues_at_once(due[0]):
+        renewed = [await issue_at_once(uow, replace(account, current_period=due[0]), due[0], now, reads)]
+    else:
+        renewed = await _renew_in_turn(uow, account, due, now, reads)
     if renewed:
         await views.emit_snapshot(uow, account_id, None)
     return renewed
 
 
-async def issue_renewal_invoice(
-    uow: UnitOfWork, account: BillingAccount, period: Period, now: datetime, reads: RenewalReads | None = None
-) -> Renewed:
-    """The invoice of ``period``: plan, add-ons, prorated charges, unpaid orders carried in."""
-    session, account_id = uow.session, account.account_id
-    reads = reads or await _read_one(session, account)
+async def _renew_in_turn(
+    uow: UnitOfWork, account: BillingAccount, due: list[Period], now: datetime, reads: RenewalReads | None
+) -> list[Renewed]:
+    """Each period's invoice written, then issued when its UF value is known: the next period reads
+    what the previous one wrote."""
+    renewed = []
+    for period in due:
+        account = replace(account, current_period=period)
+        await accounts.save_account(uow.session, account, now)
+        renewed.append(await issue_renewal_invoice(uow, account, period, now, reads))
+        reads = None  # the next period's inputs are read after this one's writes
+    return renewed
+
+
+def renewal_of(account: BillingAccount, period: Period, reads: RenewalReads) -> tuple[RenewalInvoice, NewInvoice]:
+    """The invoice of ``period`` as the domain computes it from the reads, and as stored held."""
 
     def placed(record: ChargeRecord) -> PlacedCharge:
         return record.placed(reads.reductions.get(record.key, ()))
@@ -182,7 +196,6 @@ async def issue_renewal_invoice(
         )
         for unpaid in reads.unpaid_before(period.start)
     ]
-    await asyncio.sleep(0)  # the loop's other work between this account's reads and its writes
     invoice = renewal_invoice(
         account,
         period,
@@ -191,10 +204,9 @@ async def issue_renewal_invoice(
         issued_renewals=reads.issued_renewals,
         unpaid_orders=carried,
     )
-    invoice_id = ids.renewal_invoice_id(account_id, period.start)
     new = NewInvoice(
-        invoice_id,
-        account_id,
+        ids.renewal_invoice_id(account.account_id, period.start),
+        account.account_id,
         documents.RENEWAL,
         period.start,
         period,
@@ -203,16 +215,55 @@ async def issue_renewal_invoice(
         invoice.paid_by_carried_orders,
         invoice.lines,
     )
+    return invoice, new
+
+
+async def issue_renewal_invoice(
+    uow: UnitOfWork, account: BillingAccount, period: Period, now: datetime, reads: RenewalReads | None = None
+) -> Renewed:
+    """The invoice of ``period``: plan, add-ons, prorated charges, unpaid orders carried in."""
+    session = uow.session
+    reads = reads or await _read_one(session, account)
+    invoice, new = renewal_of(account, period, reads)
+    await asyncio.sleep(0)  # the loop's other work between this account's reads and its writes
     await invoices.add_invoice(session, new, now)
     prorated_keys = [(c.charge.activation_id, c.charge.line) for c in invoice.prorated]
-    await charges.invoice_charges(session, prorated_keys, invoice_id)
+    await charges.invoice_charges(session, prorated_keys, new.invoice_id)
     carried_ids = [order.order_id for order in invoice.carried]
-    await orders.carry_orders(session, carried_ids, invoice_id)
-    await charges.invoice_order_charges(session, carried_ids, invoice_id)
+    await orders.carry_orders(session, carried_ids, new.invoice_id)
+    await charges.invoice_order_charges(session, carried_ids, new.invoice_id)
     recurring_keys = [(c.charge.activation_id, c.charge.line) for c in invoice.recurring]
     await charges.mark_recurring(session, recurring_keys, period.start)
     await asyncio.sleep(0)  # and before it is priced and issued
     return await _complete_if_uf_known(uow, new, now)
+
+
+async def issue_at_once(
+    uow: UnitOfWork, account: BillingAccount, period: Period, now: datetime, reads: RenewalReads
+) -> Renewed:
+    """The invoice of ``period`` issued in memory from the reads (``reads.issues_at_once(period)``):
+    the figures, events and rows of ``issue_renewal_invoice`` followed by ``documents.complete_invoice``
+    (priced at the renewal day's UF value, the carried orders' payments and the account's credit
+    applied, the card asked to pay what is due), its rows written with the transaction's others at
+    commit (``renewal_writes``). ``account`` is in ``period`` already."""
+    conversion = reads.conversion
+    assert conversion is not None
+    invoice, new = renewal_of(account, period, reads)
+    priced = price_all([invoices.as_stored(line) for line in new.lines], conversion)
+    figures = document_totals(priced)
+    settled = issue(figures.total, new.paid_clp, account.credit_clp)
+    balance = settled.balance
+    held = invoices.held_record(new, now)
+    await documents.announce_invoice(uow, held, priced, figures, balance, reads.billing_data, None)
+    request, state = None, held.autopay
+    if balance.due > 0 and reads.card is not None:
+        request = autopay.payment_request(held, balance.due, 1, reads.card)
+        await uow.emit(autopay.payment_requested(request, reads.card, now), account_id=account.account_id)
+        state = state.requested(1)
+    data_version = reads.billing_data.version if reads.billing_data else None
+    issued = IssuedInvoice(new, priced, conversion, figures, balance, data_version, state)
+    RenewalWrites.of(uow, now).add(replace(account, credit_clp=settled.credit_left), issued, invoice, request)
+    return Renewed(account.account_id, new.invoice_id, period.start, period.end, balance.status.value)
 
 
 async def _read_one(session: AsyncSession, account: BillingAccount) -> RenewalReads:

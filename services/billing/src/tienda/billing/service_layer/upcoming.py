@@ -1,11 +1,11 @@
 """The upcoming renewal invoice: the next renewal invoice as it would be issued with what billing
 knows now. Read-only: it takes no lock and writes nothing.
 
-It gathers what ``renewal.issue_renewal_invoice`` gathers (charges at renewal, earlier periods'
-charges for the add-ons, reductions, unpaid online orders before the period, the periods already
-invoiced) and computes the invoice with the renewal's own domain function
-(``domain.renewal.renewal_invoice``), prices it with ``domain.documents`` at the UF value of the
-renewal day, or, while that is unknown, at the latest value known (``uf_estimate`` true), and
+It reads what renewal reads, with renewal's own reads (``renewal_reads.read_for_renewal``, without
+the lock: charges at renewal, earlier periods' charges for the add-ons, reductions, unpaid online
+orders before the period, the periods already invoiced, the renewal day's UF value), computes the
+invoice with renewal's own function (``renewal.renewal_of``), prices it with ``domain.documents``
+at the UF value of the renewal day, or, while that is unknown, at the latest value known (``uf_estimate`` true), and
 applies earlier payments of carried orders and the account's credit as ``domain.payments.issue``
 does at issue. What may still change it: carts, reductions and payments between now and the
 renewal day, and the day's UF value when it is an estimate.
@@ -17,17 +17,14 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tienda.billing.adapters import accounts, charges, invoices, orders, uf_values
-from tienda.billing.adapters.charges import ChargeRecord
+from tienda.billing.adapters import uf_values
 from tienda.billing.domain import ids
-from tienda.billing.domain.accounts import BillingAccount
-from tienda.billing.domain.charges import PlacedCharge
 from tienda.billing.domain.documents import document_totals, price_all
 from tienda.billing.domain.payments import issue
-from tienda.billing.domain.renewal import CarriedOrder, RenewalInvoice, renewal_invoice
 from tienda.billing.service_layer.documents import document_line
+from tienda.billing.service_layer.renewal import renewal_of
+from tienda.billing.service_layer.renewal_reads import read_for_renewal
 from tienda.contracts.messages.billing import DocumentLine
-from tienda.contracts.pricing.periods import Period
 
 
 class UpcomingInvoice(BaseModel):
@@ -62,12 +59,13 @@ class NoUpcomingInvoice(Exception):
 async def upcoming_invoice(session: AsyncSession, account_id: str, today: date) -> UpcomingInvoice:
     """``today``: the day (in Chile) the question is asked; a UF estimate is the latest value up to it
     or the renewal day, whichever is later."""
-    account = await accounts.account(session, account_id)
-    if account is None:
+    reads = (await read_for_renewal(session, [account_id], for_update=False)).get(account_id)
+    if reads is None:
         raise NoUpcomingInvoice(f"billing has no plan for account {account_id}: it has no renewal yet")
+    account = reads.account
     period = account.next_period
-    invoice = await _renewal(session, account_id, account, period)
-    conversion = await uf_values.uf_value(session, period.start)
+    invoice, _ = renewal_of(account, period, reads)
+    conversion = reads.conversion
     estimate = conversion is None
     if conversion is None:
         conversion = await uf_values.latest_uf_value(session, max(period.start, today))
@@ -104,28 +102,4 @@ async def upcoming_invoice(session: AsyncSession, account_id: str, today: date) 
             "paid_clp": balance.paid,
             "amount_due_clp": balance.due,
         }
-    )
-
-
-async def _renewal(session: AsyncSession, account_id: str, account: BillingAccount, period: Period) -> RenewalInvoice:
-    """What ``renewal.issue_renewal_invoice`` reads, read the same way (no lock), into the same domain function."""
-    reductions = await charges.reductions_by_charge(session, account_id)
-
-    def placed(record: ChargeRecord) -> PlacedCharge:
-        return record.placed(reductions.get(record.key, ()))
-
-    pending = [placed(r) for r in await charges.pending_renewal_charges(session, account_id, period.start)]
-    recurring = [placed(r) for r in await charges.recurring_charges(session, account_id, period.start)]
-    carried = []
-    for unpaid in await orders.unpaid_orders_before(session, account_id, period.start):
-        lines = await charges.order_charges(session, unpaid.order_id)
-        placed_lines = tuple(r.placed(conversion=unpaid.conversion) for r in lines)
-        carried.append(CarriedOrder(unpaid.order_id, placed_lines, unpaid.paid_clp))
-    return renewal_invoice(
-        account,
-        period,
-        pending=pending,
-        recurring=recurring,
-        issued_renewals=await invoices.renewal_periods(session, account_id),
-        unpaid_orders=carried,
     )

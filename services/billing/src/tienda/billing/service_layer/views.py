@@ -229,8 +229,10 @@ async def account_billings(session: AsyncSession, account_ids: Sequence[str]) ->
     found = await accounts.accounts_by_id(session, account_ids)
     pending = await orders.pending_orders_of(session, account_ids)
     shown = await invoices.unpaid_and_latest_of(session, account_ids, LATEST_INVOICES)
+    await asyncio.sleep(0)  # with SQLite the statements run on the loop: its other work goes between them
     counted = await accounts.counts_of(session, account_ids)
     latest_payments = await payments.latest_payments_of(session, account_ids, LATEST_PAYMENTS)
+    await asyncio.sleep(0)
     cards_on_file = await cards.cards_of(session, account_ids)
     data = await billing_data.current_billing_data_of(session, account_ids)
     views: dict[str, AccountBilling] = {}
@@ -265,6 +267,10 @@ SNAPSHOTS_AT_ONCE = 50
 """Accounts whose views are read together at commit; the loop gets its turn between two such sets."""
 
 
+EMITTED_AT_ONCE = 10
+"""Snapshots built and encoded between two turns of the loop's other work."""
+
+
 class _Snapshots:
     """The accounts whose view this transaction publishes when it commits (with the cause of the
     last change of each), all read together: one before-commit action for all of them."""
@@ -288,9 +294,11 @@ class _Snapshots:
             some = account_ids[start : start + SNAPSHOTS_AT_ONCE]
             views = await account_billings(uow.session, some)
             revisions = await accounts.next_revisions(uow.session, some)
-            for account_id in some:
+            for n, account_id in enumerate(some, start=1):
                 snapshot = views[account_id].snapshot(revisions[account_id], uow.now)
                 await uow.emit(snapshot, account_id=account_id, cause=self.causes[account_id])
+                if n % EMITTED_AT_ONCE == 0:
+                    await asyncio.sleep(0)
 
 
 async def emit_snapshot(uow: UnitOfWork, account_id: str, cause: EnvelopeHeader | None) -> None:

@@ -712,7 +712,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0, help="offered carts per second; 0 = as fast as possible")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--systems", type=systems, default=list(SYSTEMS), help="tienda, reference or both (default)")
-    parser.add_argument("--consume-batch", type=int, help="Tienda's CONSUME_BATCH_SIZE (default: its own, 100)")
+    parser.add_argument("--consume-batch", type=int, help="Tienda's CONSUME_BATCH_SIZE (default: its own, 500)")
     parser.add_argument("--reference-batch", type=int, default=500, help="the reference's records per transaction")
     parser.add_argument(
         "--no-reference-snapshots",

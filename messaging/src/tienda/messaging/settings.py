@@ -108,7 +108,7 @@ class WorkerSettings(KafkaSettings):
         "and between the holder's checks that it still holds it.",
     )
     consume_batch_size: int = Field(
-        default=100, ge=1, description="Records handled in one transaction at most; 1: one transaction per message."
+        default=500, ge=1, description="Records handled in one transaction at most; 1: one transaction per message."
     )
     commit_interval: float = Field(
         default=1.0,

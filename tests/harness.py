@@ -14,7 +14,7 @@ from tests.fakes import FakePublisher
 from tienda.contracts.envelope import Envelope
 from tienda.messaging.codec import encode
 from tienda.messaging.counters import Counters
-from tienda.messaging.database import session_factory
+from tienda.messaging.database import READ_ONLY, session_factory
 from tienda.messaging.dead_letters import DeadLetters
 from tienda.messaging.http import TokenRing
 from tienda.messaging.migrations import upgrade_to_head
@@ -64,6 +64,7 @@ class Harness:
             engine=self.engine,
             sessions=session_factory(self.engine),
             readers=session_factory(self.engine),
+            read_only=self.engine.execution_options(**{READ_ONLY: True}),
             unit_of_work=self.unit_of_work,
         )
         app = http_app(self.definition, cast(Runtime, runtime), tokens, {})

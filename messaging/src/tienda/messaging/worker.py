@@ -71,10 +71,13 @@ class Runtime:
     """Why the worker is not connected to Kafka yet (None once it is): what readiness says."""
     unit_of_work: Callable[[], UnitOfWork] = field(init=False)
     readers: async_sessionmaker[AsyncSession] = field(init=False)
+    read_only: AsyncEngine = field(init=False)
+    """The engine for reads that need no ORM session (``read_only.connect()``): no write lock taken."""
 
     def __post_init__(self) -> None:
         self.unit_of_work = lambda: UnitOfWork(self.sessions, self.tables, self.service, clock=self.clock)
-        self.readers = session_factory(self.engine.execution_options(**{READ_ONLY: True}))
+        self.read_only = self.engine.execution_options(**{READ_ONLY: True})
+        self.readers = session_factory(self.read_only)
         self.monitoring = Monitoring(self.service, self.publisher, self.counters, self.settings.dead_letter_alert_at)
 
 

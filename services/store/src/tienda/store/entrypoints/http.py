@@ -6,7 +6,6 @@ from datetime import timedelta
 from fastapi import APIRouter
 
 from tienda.messaging.clock import Clock
-from tienda.messaging.database import READ_ONLY
 from tienda.messaging.http import TokenRing, account_readers
 from tienda.messaging.worker import Runtime
 from tienda.store.service_layer.quotes import CartQuote, CartQuoteRequest, DayReadings, quote_cart
@@ -17,7 +16,6 @@ def routes(clock: Clock, wait: timedelta) -> Callable[[Runtime, TokenRing], Sequ
     def build(runtime: Runtime, tokens: TokenRing) -> Sequence[APIRouter]:
         accounts = account_readers(tokens)
         readings = DayReadings()
-        quote_reader = runtime.engine.execution_options(**{READ_ONLY: True})
 
         @accounts.get("/accounts/{account_id}/plan")
         async def plan(account_id: str) -> PlanView:
@@ -42,7 +40,7 @@ def routes(clock: Clock, wait: timedelta) -> Callable[[Runtime, TokenRing], Sequ
             of that day, net, IVA and total due now (online) or added to the next renewal (at renewal),
             and the recurring amount per period from the next renewal on. Without the day's UF value it
             says so (uf_value_known false) and gives UF amounts only."""
-            async with quote_reader.connect() as connection:
+            async with runtime.read_only.connect() as connection:
                 return await quote_cart(connection, account_id, cart, clock(), readings)
 
         return [accounts]

@@ -1,5 +1,5 @@
 """Real infrastructure for the suite: one Kafka broker and one PostgreSQL server per run, and
-the secured three-broker cluster once, when a selected test needs it.
+the secured three-broker cluster for the tests of ``tests/cluster`` (its conftest).
 
 Kafka, in this order: ``KAFKA_BOOTSTRAP_SERVERS`` if set; testcontainers' Kafka if a
 Docker engine answers; else Apache Kafka's own jars started by ``tienda.devkit.kafka``.
@@ -9,7 +9,6 @@ A test that needs a broker or PostgreSQL and cannot get one fails; it never skip
 
 import os
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,8 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests import figures
-from tienda.devkit.cluster import LocalKafkaCluster
-from tienda.devkit.kafka import KafkaError, KafkaStartError, LocalKafka
+from tienda.devkit.kafka import KafkaStartError, LocalKafka
 from tienda.devkit.postgres import LocalPostgres, PostgresError
 from tienda.messaging.database import create_engine
 
@@ -88,26 +86,6 @@ def kafka() -> Iterator[KafkaUnderTest]:
 @pytest.fixture(scope="session")
 def bootstrap_servers(kafka: KafkaUnderTest) -> str:
     return kafka.bootstrap_servers
-
-
-@pytest.fixture(scope="session")
-def secured_cluster() -> Iterator[LocalKafkaCluster]:
-    """Three KRaft brokers, SASL_SSL with SCRAM users for every principal, the registry's ACLs,
-    replication factor 3 and min.insync.replicas 2, Tienda's topics: started once per session,
-    and only when a selected test asks for it. A test that stops brokers brings them back."""
-    cluster = LocalKafkaCluster(Path(tempfile.mkdtemp(prefix="tienda-cluster-")), brokers=3, secure=True)
-    began = time.monotonic()
-    try:
-        cluster.start(timeout=300)
-        cluster.provision()
-    except KafkaError as error:
-        cluster.stop()
-        pytest.fail(f"the secured Kafka cluster did not start:\n{error}", pytrace=False)
-    figures.record("secured cluster: started, topics and ACLs applied", f"{time.monotonic() - began:.1f} s")
-    yield cluster
-    rss = cluster.rss_mib()
-    figures.record("secured cluster: RSS of the brokers at the end", ", ".join(f"{m:.0f} MiB" for m in rss.values()))
-    cluster.stop()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

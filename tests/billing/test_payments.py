@@ -1,5 +1,6 @@
 """Payments matched by reference: full pays, less leaves a balance, more leaves a credit for the
-next invoice, an unknown reference is kept for reconciliation, a repeated payment id counts once."""
+next invoice, an unknown reference is kept for reconciliation, a repeated payment id counts once
+(and is raised when its figures differ), a reference typed in lower case pays its document."""
 
 from datetime import date
 
@@ -111,6 +112,36 @@ async def test_a_gateway_payment_delivered_three_times_pays_once(billing):
     [row] = await billing.rows("orders", account_id=account_id)
     assert (row["paid_clp"], row["status"]) == (20_000, "partially_paid")
     assert len(await billing.rows("payments", account_id=account_id)) == 1
+
+
+async def test_a_payment_id_repeated_with_other_figures_applies_nothing_and_is_raised_to_operations(billing):
+    account_id, order_id = await ordered(billing)
+    await billing.deliver(payment(account_id, order_id, 20_000, payment_id="wp-3004"))
+    await billing.fresh()
+    await billing.deliver(payment(account_id, order_id, 9_930, payment_id="wp-3004"))
+    messages = await billing.fresh()
+    assert payloads(messages, "PaymentRecorded") == []
+    [alert] = payloads(messages, "OperationsAlert")
+    assert alert["kind"] == "payment_repeated_differently"
+    for told in ("wp-3004", "with 9930 CLP", "recorded with 20000 CLP"):
+        assert told in alert["summary"]
+    assert (alert["details"]["recorded_amount_clp"], alert["details"]["repeat_amount_clp"]) == (20_000, 9_930)
+    [row] = await billing.rows("orders", account_id=account_id)
+    assert row["paid_clp"] == 20_000
+
+
+async def test_a_reference_typed_in_lower_case_or_with_spaces_pays_its_document(billing):
+    account_id, order_id = await ordered(billing)
+    await billing.deliver(payment(account_id, f"  {order_id.lower()} ", ORDER_TOTAL, payment_id="tr-3005"))
+    [recorded] = payloads(await billing.fresh(), "PaymentRecorded")
+    assert (recorded["document_id"], recorded["reference"], recorded["document_status"]) == (order_id, order_id, "paid")
+
+
+async def test_a_lower_case_reference_that_names_no_document_is_kept_as_typed(billing):
+    account_id, _ = await ordered(billing)
+    await billing.deliver(payment(account_id, " pago marzo ", 1_000, payment_id="tr-3006"))
+    [unmatched] = payloads(await billing.fresh(), "PaymentUnmatched")
+    assert unmatched["reference"] == " pago marzo "
 
 
 async def test_an_order_paid_before_its_uf_value_arrived_is_settled_when_it_arrives(billing):

@@ -58,8 +58,10 @@ def _payment_of(row: RowMapping) -> PaymentRecord:
     )
 
 
-async def payment_recorded(session: AsyncSession, payment_id: str) -> bool:
-    return await session.scalar(select(payments.c.payment_id).where(payments.c.payment_id == payment_id)) is not None
+async def payment(session: AsyncSession, payment_id: str) -> PaymentRecord | None:
+    """The gateway payment recorded under ``payment_id``, if any."""
+    row = (await session.execute(select(payments).where(payments.c.payment_id == payment_id))).mappings().first()
+    return None if row is None else _payment_of(row)
 
 
 async def add_payment(session: AsyncSession, payment: PaymentRecord) -> None:

@@ -2,7 +2,8 @@
 
 Because they are derived, another system can know an id before billing created the document
 (the ERP web knows the activation id of a cart, so the order's id): ``could_name_document``
-says whether a reference may still become a document of an account.
+says whether a reference may still become a document of an account. People type the references
+of bank transfers: ``as_written`` reads ``" ord-2b0c4a7e9c1f"`` as the order ORD-2B0C4A7E9C1F.
 """
 
 import hashlib
@@ -51,3 +52,11 @@ def could_name_document(account_id: str, reference: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def as_written(account_id: str, reference: str) -> str:
+    """A payment's reference as billing writes its ids, when written so it names a document the
+    account has or may have (spaces around it dropped, letters upper-cased: transfer references are
+    typed by people); any other reference as received, for the operator who reconciles it."""
+    written = reference.strip().upper()
+    return written if could_name_document(account_id, written) else reference

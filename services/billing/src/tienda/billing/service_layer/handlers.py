@@ -21,6 +21,7 @@ from dataclasses import replace
 from tienda.billing.adapters import accounts, billing_data, cards, charges, invoices, payments, uf_values
 from tienda.billing.adapters.charges import ChargeRecord
 from tienda.billing.adapters.payments import PaymentFailure, PaymentRecord
+from tienda.billing.domain import ids
 from tienda.billing.domain.accounts import BillingAccount, Plan, change_plan, open_account
 from tienda.billing.domain.billing_data import BillingData, normalise, validate
 from tienda.billing.domain.charges import Charge, ChargeStatus, PaymentMode
@@ -146,14 +147,13 @@ async def schedule_reduction(envelope: Envelope[ReductionScheduled], uow: UnitOf
 
 
 async def record_payment(envelope: Envelope[PaymentReceived], uow: UnitOfWork) -> None:
-    """Apply the payment to the order or invoice it quotes (once per gateway payment id)."""
+    """Apply the payment to the order or invoice it quotes, once per gateway payment id: the same id
+    again applies nothing, and is raised to operations if its account, reference or amount differ."""
     payment = envelope.payload
-    if await payments.payment_recorded(uow.session, payment.payment_id):
-        return
     received = PaymentRecord(
         payment.payment_id,
         envelope.account_id,
-        payment.reference,
+        ids.as_written(envelope.account_id, payment.reference),
         payment.amount_clp,
         payment.method,
         payment.paid_by,
@@ -162,6 +162,15 @@ async def record_payment(envelope: Envelope[PaymentReceived], uow: UnitOfWork) -
         uow.now,
         None,
     )
+    recorded = await payments.payment(uow.session, payment.payment_id)
+    if recorded is not None:
+        if (recorded.account_id, recorded.reference, recorded.amount_clp) != (
+            received.account_id,
+            received.reference,
+            received.amount_clp,
+        ):
+            await paying.repeated_differently(uow, recorded, received, envelope)
+        return
     await paying.receive(uow, received, envelope)
     await views.emit_snapshot(uow, envelope.account_id, envelope)
 
@@ -175,7 +184,7 @@ async def record_payment_failure(envelope: Envelope[PaymentFailed], uow: UnitOfW
         failure.payment_id, account_id, failure.reference, failure.amount_clp, failure.reason, failure.failed_at
     )
     await payments.add_payment_failure(uow.session, recorded, uow.now)
-    invoice = await invoices.invoice(uow.session, account_id, failure.reference)
+    invoice = await invoices.invoice(uow.session, account_id, ids.as_written(account_id, failure.reference))
     if invoice is not None:
         await autopay.record_failure(uow, invoice, failure.reason, failure.failed_at)
 

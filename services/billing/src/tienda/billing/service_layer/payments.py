@@ -2,7 +2,10 @@
 
 Full amount: paid. Less: partially paid, the balance stays due. More: paid, and the rest
 is a credit applied to the account's next invoice. A payment for an order that was
-carried into a renewal invoice pays that invoice. The same gateway payment id again: nothing.
+carried into a renewal invoice pays that invoice. The same gateway payment id again applies
+nothing; if it names another account, reference or amount, operations are told
+(``payment_repeated_differently``): the gateway sent two different payments under one id, and
+only the first was applied.
 
 A reference billing has no document for is kept as unmatched. Document ids are derived
 (``domain/ids.py``), so the gateway may quote an order or invoice billing has not created
@@ -211,6 +214,35 @@ async def unmatched(
             "amount_clp": payment.amount_clp,
             "method": payment.method,
             "paid_at": payment.paid_at.isoformat(),
+        },
+        cause,
+    )
+
+
+async def repeated_differently(
+    uow: UnitOfWork, recorded: PaymentRecord, repeat: PaymentRecord, cause: EnvelopeHeader
+) -> None:
+    """The gateway sent a payment id billing already recorded, with other figures: apply nothing
+    more, and tell operations which is which."""
+    await alerts.raise_alert(
+        uow,
+        repeat.account_id,
+        "payment_repeated_differently",
+        Severity.WARNING,
+        f"Payment {repeat.payment_id} arrived again with {repeat.amount_clp} CLP for {repeat.reference} "
+        f"(account {repeat.account_id}), but it was recorded with {recorded.amount_clp} CLP for "
+        f"{recorded.reference} (account {recorded.account_id}): only the first was applied; ask the "
+        "gateway which payment is real and record the other by hand.",
+        {
+            "payment_id": repeat.payment_id,
+            "recorded_account_id": recorded.account_id,
+            "recorded_reference": recorded.reference,
+            "recorded_amount_clp": recorded.amount_clp,
+            "recorded_event_id": recorded.event_id,
+            "repeat_account_id": repeat.account_id,
+            "repeat_reference": repeat.reference,
+            "repeat_amount_clp": repeat.amount_clp,
+            "repeat_event_id": repeat.event_id,
         },
         cause,
     )

@@ -63,6 +63,13 @@ async def test_a_missing_or_wrong_token_is_unauthorized():
     assert (await get("/accounts/acc-ferreteria/plan", "guessed")).status_code == 401
 
 
+async def test_an_account_id_no_message_could_carry_is_refused_naming_the_pattern():
+    for account_id in ("acc%20ferreteria", "a" * 65, "-acc"):
+        response = await get(f"/accounts/{account_id}/plan", "ops-token")
+        assert response.status_code == 422
+        assert response.json()["detail"].startswith("account_id: String should match pattern '^[A-Za-z0-9]")
+
+
 async def test_liveness_needs_no_token():
     assert (await get("/health/live")).json() == {"service": "store", "status": "live"}
 

@@ -10,14 +10,22 @@ import hmac
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Security
+from fastapi import APIRouter, Depends, FastAPI, Path, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from tienda.contracts.types import ACCOUNT_ID
+
 Check = Callable[[], Awaitable[object]]
+
+AccountPath = Annotated[
+    str, Path(pattern=ACCOUNT_ID.pattern, description="The customer account, as its messages' account_id.")
+]
+"""An account id in a path: one no message could carry is refused (422) rather than read as an
+account without anything."""
 
 READY_TIMEOUT = 0.8
 EVERY_ACCOUNT = "*"
@@ -87,7 +95,7 @@ def _accounts(tokens: TokenRing, credentials: HTTPAuthorizationCredentials | Non
 def account_readers(tokens: TokenRing) -> APIRouter:
     """A router for ``/accounts/{account_id}/...``: each request needs a token that may read the account."""
 
-    async def may_read(account_id: str, credentials: Credentials) -> None:
+    async def may_read(account_id: AccountPath, credentials: Credentials) -> None:
         accounts = _accounts(tokens, credentials)
         if EVERY_ACCOUNT not in accounts and account_id not in accounts:
             raise Refused(403, "forbidden", f"this token may not read account {account_id}")

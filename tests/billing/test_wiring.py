@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
+from tests.advisor.samples import activation_rejected
 from tests.billing.conftest import (
     billing_data_submitted,
     card_subscribed,
@@ -22,7 +23,7 @@ from tests.billing.conftest import (
     uf_published,
 )
 from tests.harness import Harness, harness
-from tests.samples import account, activation_requested
+from tests.samples import account
 from tienda.billing.bootstrap import definition
 from tienda.billing.config import BillingSettings
 from tienda.billing.service_layer import handlers
@@ -146,7 +147,7 @@ async def test_a_message_on_each_of_billings_topics_reaches_the_handler_of_its_t
 
 async def test_a_type_billing_does_not_handle_is_ignored_and_a_poison_message_is_dead_lettered(spied):
     await spied.broker.publish(b"{not json", topic="tienda.payments.received", key=ACCOUNT.encode())
-    await spied.publish(activation_requested(ACCOUNT), topic="tienda.store.events")
+    await spied.publish(activation_rejected(ACCOUNT, "UNKNOWN_SKU"), topic="tienda.store.events")  # the advisor's
     assert spied.reached == []
     assert (spied.billing.counters.ignored, spied.billing.counters.dead_lettered) == (1, 1)
     [dead] = spied.billing.dead_letters()

@@ -65,6 +65,23 @@ async def test_a_type_the_service_does_not_handle_is_ignored_without_judging_its
     assert store.dead_letters() == []
 
 
+async def test_a_message_on_a_topic_that_does_not_carry_its_type_is_dead_lettered_naming_its_topic(store):
+    cart = activation_requested(account())
+    await store.deliver(plan_contracted(cart.account_id), topic="tienda.accounts.plans")
+    payment = as_dict(charge_scheduled(cart.account_id))  # billing's input, published on the store's topic by mistake
+    raw = json.dumps(payment).encode()
+    assert await store.deliver(raw, topic="tienda.activations.requested") is Outcome.DEAD_LETTERED
+    assert await store.deliver(cart, topic="tienda.accounts.plans") is Outcome.DEAD_LETTERED
+    assert await store.deliver_batch([raw], topic="tienda.activations.requested") == [Outcome.DEAD_LETTERED]
+    first, second, _ = (headers["x-tienda-error-message"] for headers in store.dead_letters())
+    assert first == (
+        "ChargeScheduled does not belong on tienda.activations.requested, which carries ActivationRequested, "
+        "ReductionRequested: publish it on tienda.store.events"
+    )
+    assert second.endswith("publish it on tienda.activations.requested")
+    assert await store.rows("activations") == []
+
+
 async def test_an_unknown_message_type_is_dead_lettered(store):
     document = as_dict(activation_requested(account()))
     document["type"] = "ActivationWished"

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from tienda.contracts.envelope import AnyEnvelope, Envelope, EnvelopeHeader, RawEnvelope
 from tienda.contracts.registry import UnknownMessageType, payload_class
+from tienda.contracts.topics import TOPICS
 from tienda.messaging.errors import PoisonMessage
 
 
@@ -24,12 +25,14 @@ def decode(value: bytes | None, key: bytes | None = None) -> Envelope[Any]:
     return typed(decode_header(value, key))
 
 
-def decode_header(value: bytes | None, key: bytes | None = None) -> RawEnvelope:
+def decode_header(value: bytes | None, key: bytes | None = None, topic: str | None = None) -> RawEnvelope:
     """The envelope with its payload not yet validated: enough to route (or ignore) the message.
 
     Raises PoisonMessage for what no consumer could read: not JSON, a bad envelope, an
-    unknown type, a schema version newer than this service's, a key that is not the account."""
+    unknown type, a schema version newer than this service's, a key that is not the account,
+    a type the registry does not carry on ``topic`` (its consumers may not be the ones who need it)."""
     raw = _raw_envelope(_json_object(value))
+    _check_topic(topic, raw.type)
     payload_type = _payload_type(raw)
     if raw.schema_version > payload_type.schema_version:
         raise PoisonMessage(
@@ -78,6 +81,18 @@ def _raw_envelope(document: dict[str, Any]) -> RawEnvelope:
         return RawEnvelope.model_validate(document)
     except ValidationError as error:
         raise PoisonMessage(f"envelope rejected: {describe(error)}") from None
+
+
+_CARRIED = {topic.name: topic.messages for topic in TOPICS}
+
+
+def _check_topic(topic: str | None, message_type: str) -> None:
+    carried = _CARRIED.get(topic or "")
+    if carried is None or message_type in carried:
+        return  # a topic the registry does not know (tests, tools) carries anything
+    right = [name for name, messages in _CARRIED.items() if message_type in messages]
+    where = f"publish it on {' or '.join(right)}" if right else "no topic carries it"
+    raise PoisonMessage(f"{message_type} does not belong on {topic}, which carries {', '.join(carried)}: {where}")
 
 
 def _check_key(key: bytes | None, account_id: str) -> None:

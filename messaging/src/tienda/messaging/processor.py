@@ -102,7 +102,7 @@ class MessageProcessor:
         batch: list[tuple[int, Record, Envelope[Any]]] = []
         for index, record in enumerate(records):
             try:
-                header = decode_header(record.value, record.key)
+                header = decode_header(record.value, record.key, record.topic)
                 if header.type not in self._handlers:
                     outcomes[index] = self._ignored()
                     continue
@@ -179,7 +179,7 @@ class MessageProcessor:
         first_failure_at: datetime | None = None
         for attempt in range(1, len(self._retry.delays) + 2):
             try:
-                envelope = header = decode_header(record.value, record.key)
+                envelope = header = decode_header(record.value, record.key, record.topic)
                 if header.type not in self._handlers:
                     return self._ignored()
                 envelope = typed(header)

@@ -97,17 +97,27 @@ async def finished(http, day):
 async def test_the_operator_starts_renewal_of_a_date_through_the_admin_endpoint_and_follows_it(billing, http):
     await billing.deliver(uf_published(date(2027, 2, 28), "39200.00"))
     account_id = await billing.customer()
-    response = await http.post("/admin/renewals", json={"date": "2027-02-28"})
+    response = await http.post("/admin/renewals", json={"date": "2027-02-28", "early": True})
     assert response.status_code == 202
     assert (response.json()["date"], response.json()["accounts_total"]) == ("2027-02-28", 1)
     run = await finished(http, "2027-02-28")
     assert (run["accounts_total"], run["accounts_done"], run["accounts_left"], run["invoices"]) == (1, 1, 0, 1)
     [issued] = (await http.get(f"/accounts/{account_id}/invoices")).json()["invoices"]
     assert (issued["kind"], issued["period_start"], issued["status"]) == ("renewal", "2027-02-28", "pending")
-    assert (await http.post("/admin/renewals", json={"date": "2027-02-28"})).status_code == 202
+    assert (await http.post("/admin/renewals", json={"date": "2027-02-28", "early": True})).status_code == 202
     again = await finished(http, "2027-02-28")
     assert (again["accounts_total"], again["invoices"]) == (0, 0)
     assert len(payloads(await billing.fresh(), "InvoiceIssued")) == 1
+
+
+async def test_a_renewal_date_after_today_is_refused_unless_asked_for_early(billing, http):
+    account_id = await billing.customer()
+    response = await http.post("/admin/renewals", json={"date": "2027-02-28"})
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("renewal date 2027-02-28 is after today (")
+    assert '"early": true' in response.json()["detail"]
+    assert (await http.get("/admin/renewals/2027-02-28")).status_code == 404
+    assert (await http.get(f"/accounts/{account_id}/invoices")).json()["invoices"] == []
 
 
 async def test_a_date_never_renewed_in_this_worker_is_not_found(http):
@@ -119,9 +129,11 @@ async def test_a_date_never_renewed_in_this_worker_is_not_found(http):
 async def test_the_admin_endpoint_needs_a_token_for_every_account_and_a_date(http):
     limited = {"Authorization": "Bearer erp-ferreteria"}
     assert (
-        await http.post("/admin/renewals", json={"date": "2027-02-28"}, headers={"Authorization": ""})
+        await http.post("/admin/renewals", json={"date": "2027-02-28", "early": True}, headers={"Authorization": ""})
     ).status_code == 401
-    assert (await http.post("/admin/renewals", json={"date": "2027-02-28"}, headers=limited)).status_code == 403
+    assert (
+        await http.post("/admin/renewals", json={"date": "2027-02-28", "early": True}, headers=limited)
+    ).status_code == 403
     assert (await http.post("/admin/renewals", json={"date": "28-02-2027"})).status_code == 422
 
 
@@ -130,10 +142,21 @@ async def test_the_operator_command_runs_renewal_for_a_date_on_the_billing_datab
     account_id = await billing.customer()
     url = billing.h.engine.url.render_as_string(hide_password=False)
     env = {**os.environ, "TIENDA_BILLING_DATABASE_URL": url}
-    command = [sys.executable, "-m", "tienda.billing.renewal", "run", "--date", "2027-02-28"]
+    command = [sys.executable, "-m", "tienda.billing.renewal", "run", "--date", "2027-02-28", "--early"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=True)
     assert account_id in result.stdout
     assert "1 renewal invoice(s) for 2027-02-28" in result.stderr
     [invoice] = await billing.rows("invoices", account_id=account_id)
     assert (invoice["period_start"], invoice["total_clp"]) == (date(2027, 2, 28), 116_620)
     assert len(payloads(await billing.fresh(), "InvoiceIssued")) == 1
+
+
+async def test_the_operator_command_refuses_a_date_after_today_without_early(billing):
+    account_id = await billing.customer()
+    env = {**os.environ, "TIENDA_BILLING_DATABASE_URL": billing.h.engine.url.render_as_string(hide_password=False)}
+    command = [sys.executable, "-m", "tienda.billing.renewal", "run", "--date", "2027-02-28"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "is after today" in result.stderr
+    assert "--early" in result.stderr
+    assert await billing.rows("invoices", account_id=account_id) == []

@@ -147,7 +147,9 @@ async def test_a_cart_paid_at_renewal_is_invoiced_at_renewal_charged_to_the_card
     ):
         async with httpx.AsyncClient(base_url=workers["billing"].url, timeout=30) as client:
             response = await client.post(
-                "/admin/renewals", json={"date": renewal.isoformat()}, headers={"Authorization": f"Bearer {TOKEN}"}
+                "/admin/renewals",
+                json={"date": renewal.isoformat(), "early": True},
+                headers={"Authorization": f"Bearer {TOKEN}"},
             )
         assert response.status_code == 202
         await eventually(

@@ -119,7 +119,9 @@ class Billing:
     async def renew(self, on: date) -> None:
         async with httpx.AsyncClient(base_url=self.worker.url, timeout=60) as client:
             answer = await client.post(
-                "/admin/renewals", json={"date": on.isoformat()}, headers={"Authorization": f"Bearer {TOKEN}"}
+                "/admin/renewals",
+                json={"date": on.isoformat(), "early": True},
+                headers={"Authorization": f"Bearer {TOKEN}"},
             )
         assert answer.status_code == 202, answer.text
 

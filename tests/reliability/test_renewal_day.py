@@ -48,7 +48,9 @@ async def seeded_billing(url: str, accounts: list[str]) -> None:
 async def start_renewal(worker) -> dict:
     async with httpx.AsyncClient(base_url=worker.url, timeout=10) as client:
         answer = await client.post(
-            "/admin/renewals", json={"date": RENEWAL.isoformat()}, headers={"Authorization": f"Bearer {TOKEN}"}
+            "/admin/renewals",
+            json={"date": RENEWAL.isoformat(), "early": True},
+            headers={"Authorization": f"Bearer {TOKEN}"},
         )
     assert answer.status_code == 202, answer.text
     return dict(answer.json())

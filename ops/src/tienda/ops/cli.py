@@ -137,13 +137,16 @@ def _get(url: str, token: str) -> Any:
 @app.command()
 def renewal(
     day: Annotated[str, typer.Option("--date", help="the renewal date, YYYY-MM-DD")],
+    early: Annotated[
+        bool, typer.Option("--early", help="run a date after today now (issues every invoice due by then)")
+    ] = False,
     token: Annotated[str, typer.Option(envvar="TIENDA_OPS_TOKEN", help="a token for every account")] = "dev-token",  # noqa: S107
 ) -> None:
     """Run renewal for a date on the running billing worker, and follow it with a progress bar:
-    each account due that day gets its invoice, once."""
+    each account due that day gets its invoice, once. A date after today needs --early."""
     base = os.environ.get("TIENDA_OPS_BILLING_URL", SERVICE_URLS["billing"][0])
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    started = _billing_call(base, "POST", "/admin/renewals", headers, {"date": day})
+    started = _billing_call(base, "POST", "/admin/renewals", headers, {"date": day, "early": early})
     with Progress(
         TextColumn(f"renewal {day}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as bar:

@@ -1,6 +1,6 @@
 """Billing's operator commands (Typer): arguments in, one call of the service layer, a report out.
 
-    python -m tienda.billing.renewal run --date 2027-01-31
+    python -m tienda.billing.renewal run --date 2027-01-31 [--early]
 
 They talk to billing's database (``TIENDA_BILLING_DATABASE_URL``, or the SQLite file in
 ``TIENDA_BILLING_DATA_DIR``), migrated first, through the same service-layer functions the
@@ -30,6 +30,7 @@ from tienda.billing.adapters.tables import MIGRATIONS, messaging
 from tienda.billing.config import BillingSettings
 from tienda.billing.service_layer.renewal import Renewed, renew_due_accounts
 from tienda.billing.service_layer.renewal_runs import RenewalProgress
+from tienda.contracts.business_day import business_date
 from tienda.messaging.clock import Clock, system_clock
 from tienda.messaging.database import create_engine, session_factory
 from tienda.messaging.migrations import upgrade_to_head
@@ -48,12 +49,23 @@ def _renewal() -> None:
 @renewal.command("run")
 def run_renewal(
     on: Annotated[str, typer.Option("--date", help="the renewal date, YYYY-MM-DD", show_default=False)],
+    early: Annotated[
+        bool, typer.Option("--early", help="run a date after today now (issues every invoice due by then)")
+    ] = False,
 ) -> None:
-    """Issue every renewal invoice due by --date, once per account and period (running a date twice is harmless)."""
+    """Issue every renewal invoice due by --date, once per account and period (running a date twice is
+    harmless). A date after today is refused unless --early: a mistyped year would invoice months ahead."""
     try:
         day = date.fromisoformat(on)
     except ValueError:
         raise typer.BadParameter(f"{on!r} is not a date: write it as YYYY-MM-DD", param_hint="--date") from None
+    today = business_date(system_clock())
+    if day > today and not early:
+        raise typer.BadParameter(
+            f"{day} is after today ({today} in Santiago): it would issue now every renewal invoice due by then; "
+            "check the date, or add --early to mean it",
+            param_hint="--date",
+        )
     with Progress(
         TextColumn("renewal {task.fields[day]}"),
         BarColumn(),

@@ -8,7 +8,7 @@ GET  /accounts/{id}/invoices        invoices with their lines (DTE 33 figures)
 GET  /accounts/{id}/invoices/upcoming  the next renewal invoice as it would be issued now (writes nothing)
 GET  /accounts/{id}/balance         balance due, credit, periods, card, billing data (the snapshot's view)
 POST /admin/renewals                {"date": "2027-01-31"}: start (or join) renewal for that date, answer 202 at once;
-                                    a token for every account ("*")
+                                    a token for every account ("*"); a date after today needs "early": true
 GET  /admin/renewals/{date}         where that date's renewal run stands (accounts total, done, left; state)
 """
 
@@ -40,6 +40,11 @@ COUNTING_SECONDS = 2.0  # the 202 waits this long at most for the run to count i
 
 class RenewalRun(BaseModel):
     date: dt.date = Field(description="The renewal date to run, YYYY-MM-DD.")
+    early: bool = Field(
+        default=False,
+        description="Run a date after today (Santiago) now: every renewal invoice due by then is issued at once. "
+        "Without it such a date is refused (422), so that a mistyped year does not invoice months ahead.",
+    )
 
 
 def routes(clock: Clock, runs: RenewalRuns) -> Callable[[Runtime, TokenRing], Sequence[APIRouter]]:
@@ -111,6 +116,15 @@ def routes(clock: Clock, runs: RenewalRuns) -> Callable[[Runtime, TokenRing], Se
             The run issues each renewal invoice due by that date, once per account and period (running a
             date twice issues nothing more), in short transactions; follow it at ``GET /admin/renewals/{date}``
             or on the ``tienda_billing_renewal_accounts_left`` gauge."""
+
+            today = business_date(clock())
+            if run.date > today and not run.early:
+                raise Refused(
+                    422,
+                    "renewal date ahead",
+                    f"renewal date {run.date} is after today ({today} in Santiago): it would issue now every "
+                    f'renewal invoice due by then; check the date, or send "early": true to mean it',
+                )
 
             async def job(progress: RenewalProgress) -> object:
                 return await renew_due_accounts(runtime.unit_of_work, run.date, clock(), progress)

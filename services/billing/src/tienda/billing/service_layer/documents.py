@@ -9,6 +9,7 @@ billing before its document is applied as soon as the document exists (``payment
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from functools import lru_cache
 
 from tienda.billing.adapters import accounts, billing_data, charges, invoices, orders, payments, uf_values
 from tienda.billing.adapters.billing_data import BillingDataVersion
@@ -29,7 +30,10 @@ from tienda.messaging.unit_of_work import UnitOfWork
 ORDER, RENEWAL = "order", "renewal"
 
 
+@lru_cache(maxsize=1024)
 def document_line(priced: PricedLine) -> wire.DocumentLine:
+    """The wire line of a priced line; remembered (wire models are frozen), as a renewal day's
+    lines repeat from one account to the next."""
     line = priced.line
     return wire.DocumentLine(
         kind=wire.LineKind(line.kind.value),

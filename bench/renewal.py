@@ -86,6 +86,22 @@ class CpuWatchdog:
             self.cpu_holds.append((held, asked - began))
 
 
+class FullCollections:
+    """CPU each full (generation 2) garbage collection took: ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:  # the oldest generation only
+            return
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds.append(time.process_time() - self._started)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
@@ -191,6 +207,8 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0915 - one run, tol
         sessions = session_factory(engine)
         unit_of_work: Callable[[], UnitOfWork] = lambda: TimedUnitOfWork(sessions, billing.tables, billing.name)  # noqa: E731
         watchdog = CpuWatchdog()
+        collections = FullCollections()
+        gc.callbacks.append(collections)
         watching = asyncio.create_task(watchdog.run())
         await asyncio.sleep(0.05)
         TimedUnitOfWork.durations, TimedUnitOfWork.commits = [], []
@@ -206,6 +224,7 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0915 - one run, tol
             profiler.disable()
             profiler.dump_stats(args.profile)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        gc.callbacks.remove(collections)
         await asyncio.sleep(0.05)
         watching.cancel()
         async with engine.connect() as connection:
@@ -231,7 +250,14 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0915 - one run, tol
             f"(wall); max CPU while the loop was held {watchdog.worst_cpu * 1000:.0f} ms   "
             f"peak RSS {rss_mib:.0f} MiB\n"
             f"  the loop held over 100 ms of CPU {len(holds)} time(s)"
-            + (f", at {', '.join(holds)} into the {seconds:.1f}s run" if holds else ""),
+            + (f", at {', '.join(holds)} into the {seconds:.1f}s run" if holds else "")
+            + f"\n  full garbage collections {len(collections.seconds)}"
+            + (
+                f", the longest {max(collections.seconds) * 1000:.0f} ms CPU, "
+                f"{sum(s > 0.1 for s in collections.seconds)} over 100 ms"
+                if collections.seconds
+                else ""
+            ),
             flush=True,
         )
         if issued != len(accounts):

@@ -30,10 +30,15 @@ from tienda.messaging.unit_of_work import UnitOfWork
 ORDER, RENEWAL = "order", "renewal"
 
 
-@lru_cache(maxsize=1024)
 def document_line(priced: PricedLine) -> wire.DocumentLine:
     """The wire line of a priced line; remembered (wire models are frozen), as a renewal day's
-    lines repeat from one account to the next."""
+    lines repeat from one account to the next. The decimals' texts are part of the key: equal
+    decimals of another scale (``0.35``, ``0.3500``) are written as they came, as before."""
+    return _document_line(priced, str(priced.line.unit_price_uf), str(priced.conversion.clp_per_uf))
+
+
+@lru_cache(maxsize=1024)
+def _document_line(priced: PricedLine, _price: str, _rate: str) -> wire.DocumentLine:
     line = priced.line
     return wire.DocumentLine(
         kind=wire.LineKind(line.kind.value),

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import RowMapping, func, insert, select
+from sqlalchemy import RowMapping, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.rows import Person, first_row, person_columns
@@ -44,20 +44,25 @@ async def current_billing_data(session: AsyncSession, account_id: str) -> Billin
     return _version_of(row) if row else None
 
 
+_LATEST_OF = (
+    select(billing_data.c.account_id, func.max(billing_data.c.version).label("version"))
+    .where(billing_data.c.account_id.in_(bindparam("account_ids", expanding=True)))
+    .group_by(billing_data.c.account_id)
+    .subquery()
+)
+_CURRENT_OF = select(billing_data).join(
+    _LATEST_OF,
+    (billing_data.c.account_id == _LATEST_OF.c.account_id) & (billing_data.c.version == _LATEST_OF.c.version),
+)
+"""Built once (SQLAlchemy reuses its compiled form), the accounts bound at each call."""
+
+
 async def current_billing_data_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, BillingDataVersion]:
     """The latest accepted version of each of these accounts that has one, in one query."""
     if not account_ids:
         return {}
-    latest = (
-        select(billing_data.c.account_id, func.max(billing_data.c.version).label("version"))
-        .where(billing_data.c.account_id.in_(account_ids))
-        .group_by(billing_data.c.account_id)
-        .subquery()
-    )
-    query = select(billing_data).join(
-        latest, (billing_data.c.account_id == latest.c.account_id) & (billing_data.c.version == latest.c.version)
-    )
-    return {row["account_id"]: _version_of(row) for row in (await session.execute(query)).mappings()}
+    rows = await session.execute(_CURRENT_OF, {"account_ids": list(account_ids)})
+    return {row["account_id"]: _version_of(row) for row in rows.mappings()}
 
 
 async def submission_decided(session: AsyncSession, account_id: str, submission_id: str) -> bool:

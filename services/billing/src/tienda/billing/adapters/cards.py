@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import RowMapping, delete, insert, select, update
+from sqlalchemy import RowMapping, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.rows import Person, first_row, person_columns, person_of
@@ -31,11 +31,14 @@ async def card(session: AsyncSession, account_id: str) -> Card | None:
     return None if row is None else _card_of(row)
 
 
+_CARDS_OF = select(cards).where(cards.c.account_id.in_(bindparam("account_ids", expanding=True)))
+
+
 async def cards_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, Card]:
     """The cards of those of these accounts that have one, in one query."""
     if not account_ids:
         return {}
-    rows = await session.execute(select(cards).where(cards.c.account_id.in_(account_ids)))
+    rows = await session.execute(_CARDS_OF, {"account_ids": list(account_ids)})
     return {row["account_id"]: _card_of(row) for row in rows.mappings()}
 
 

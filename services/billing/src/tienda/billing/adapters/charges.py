@@ -217,15 +217,26 @@ async def order_charges(session: AsyncSession, order_id: str) -> list[ChargeReco
     return await charges_where(session, charges.c.order_id == order_id)
 
 
+_PLACED_OF = (
+    select(charges)
+    .where(
+        charges.c.account_id.in_(bindparam("account_ids", expanding=True)),
+        charges.c.status != ChargeStatus.WAITING_FOR_PLAN.value,
+    )
+    .order_by(*_CHARGE_ORDER)
+)
+_OF_ORDERS = (
+    select(charges).where(charges.c.order_id.in_(bindparam("order_ids", expanding=True))).order_by(*_CHARGE_ORDER)
+)
+
+
 async def placed_charges_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[ChargeRecord]]:
     """The charges of each of these accounts that are placed in a period (not waiting for the plan),
     in one query: renewal picks those paid at renewal and those whose add-on amount recurs among them."""
     found: dict[str, list[ChargeRecord]] = {account_id: [] for account_id in account_ids}
     if account_ids:
-        placed = await charges_where(
-            session, charges.c.account_id.in_(account_ids), charges.c.status != ChargeStatus.WAITING_FOR_PLAN.value
-        )
-        for record in placed:
+        for row in (await session.execute(_PLACED_OF, {"account_ids": list(account_ids)})).mappings():
+            record = _charge_record(row)
             found[record.account_id].append(record)
     return found
 
@@ -234,7 +245,8 @@ async def charges_of_orders(session: AsyncSession, order_ids: Sequence[str]) -> 
     """``order_charges`` of each of these orders, in one query."""
     found: dict[str, list[ChargeRecord]] = {order_id: [] for order_id in order_ids}
     if order_ids:
-        for record in await charges_where(session, charges.c.order_id.in_(order_ids)):
+        for row in (await session.execute(_OF_ORDERS, {"order_ids": list(order_ids)})).mappings():
+            record = _charge_record(row)
             if record.order_id is not None:
                 found[record.order_id].append(record)
     return found
@@ -295,6 +307,13 @@ async def add_reductions(session: AsyncSession, rows: Sequence[ReductionRow], no
         )
 
 
+_REDUCTIONS_OF = select(reductions).where(
+    reductions.c.account_id.in_(bindparam("account_ids", expanding=True)),
+    reductions.c.activation_id.is_not(None),
+    reductions.c.effective_from.is_not(None),
+)
+
+
 async def reductions_of(
     session: AsyncSession, account_ids: Sequence[str]
 ) -> dict[str, dict[ChargeKey, list[Reduction]]]:
@@ -302,13 +321,7 @@ async def reductions_of(
     accounts, in one query."""
     found: dict[str, dict[ChargeKey, list[Reduction]]] = {account_id: {} for account_id in account_ids}
     if account_ids:
-        rows = await session.execute(
-            select(reductions).where(
-                reductions.c.account_id.in_(account_ids),
-                reductions.c.activation_id.is_not(None),
-                reductions.c.effective_from.is_not(None),
-            )
-        )
+        rows = await session.execute(_REDUCTIONS_OF, {"account_ids": list(account_ids)})
         for row in rows.mappings():
             key = (row["activation_id"], row["activation_line"])
             found[row["account_id"]].setdefault(key, []).append(Reduction(row["quantity"], row["effective_from"]))

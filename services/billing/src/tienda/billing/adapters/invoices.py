@@ -276,15 +276,32 @@ async def unpaid_invoices_never_charged(session: AsyncSession, account_id: str) 
     )
 
 
+_RENEWAL_PERIODS_OF = (
+    select(invoices.c.account_id, invoices.c.period_start, invoices.c.period_end)
+    .where(invoices.c.account_id.in_(bindparam("account_ids", expanding=True)), invoices.c.kind == "renewal")
+    .order_by(invoices.c.period_start)
+)
+_RANKED = (
+    select(
+        invoices,
+        func.row_number().over(partition_by=invoices.c.account_id, order_by=invoices.c.created_at.desc()).label("rank"),
+    )
+    .where(invoices.c.account_id.in_(bindparam("account_ids", expanding=True)))
+    .subquery()
+)
+_UNPAID_AND_LATEST_OF = (
+    select(*(_RANKED.c[column.name] for column in invoices.c))
+    .where(or_(_RANKED.c.rank <= bindparam("latest"), _RANKED.c.status.in_(UNPAID)))
+    .order_by(_RANKED.c.issue_date.desc(), _RANKED.c.created_at.desc())
+)
+"""Built once (SQLAlchemy reuses their compiled form), the accounts bound at each call."""
+
+
 async def renewal_periods_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[Period]]:
     """The periods of each of these accounts' renewal invoices, oldest first, in one query."""
     found: dict[str, list[Period]] = {account_id: [] for account_id in account_ids}
     if account_ids:
-        rows = await session.execute(
-            select(invoices.c.account_id, invoices.c.period_start, invoices.c.period_end)
-            .where(invoices.c.account_id.in_(account_ids), invoices.c.kind == "renewal")
-            .order_by(invoices.c.period_start)
-        )
+        rows = await session.execute(_RENEWAL_PERIODS_OF, {"account_ids": list(account_ids)})
         for row in rows:
             found[row.account_id].append(Period(row.period_start, row.period_end))
     return found
@@ -295,39 +312,20 @@ async def invoices_of(session: AsyncSession, account_id: str) -> list[InvoiceRec
     return await _newest_first(session, invoices.c.account_id == account_id)
 
 
-async def unpaid_and_latest(session: AsyncSession, account_id: str, latest: int) -> list[InvoiceRecord]:
-    """The account's unpaid invoices and its ``latest`` ones, newest first."""
-    newest = (
-        select(invoices.c.invoice_id)
-        .where(invoices.c.account_id == account_id)
-        .order_by(invoices.c.created_at.desc())
-        .limit(latest)
-    )
-    return await _newest_first(
-        session,
-        invoices.c.account_id == account_id,
-        or_(invoices.c.status.in_(UNPAID), invoices.c.invoice_id.in_(newest)),
-    )
-
-
 async def unpaid_and_latest_of(
     session: AsyncSession, account_ids: Sequence[str], latest: int
 ) -> dict[str, list[InvoiceRecord]]:
-    """``unpaid_and_latest`` of each of these accounts, in one query."""
+    """Each of these accounts' unpaid invoices and its ``latest`` ones, newest first, in one query.
+
+    The accounts' invoices are found by account first (its index), then kept if unpaid or among the
+    latest: a condition ``status IN (unpaid) OR ...`` beside the account let SQLite search the
+    status index, that is every unpaid invoice of every account, which grows with a renewal run."""
     found: dict[str, list[InvoiceRecord]] = {account_id: [] for account_id in account_ids}
     if not account_ids:
         return found
-    rank = (
-        func.row_number().over(partition_by=invoices.c.account_id, order_by=invoices.c.created_at.desc()).label("rank")
-    )
-    ranked = select(invoices.c.invoice_id, rank).where(invoices.c.account_id.in_(account_ids)).subquery()
-    newest = select(ranked.c.invoice_id).where(ranked.c.rank <= latest)
-    shown = await _newest_first(
-        session,
-        invoices.c.account_id.in_(account_ids),
-        or_(invoices.c.status.in_(UNPAID), invoices.c.invoice_id.in_(newest)),
-    )
-    for record in shown:
+    rows = await session.execute(_UNPAID_AND_LATEST_OF, {"account_ids": list(account_ids), "latest": latest})
+    for row in rows.mappings():
+        record = _invoice_of(row)
         found[record.account_id].append(record)
     return found
 

@@ -109,12 +109,25 @@ async def held_orders(session: AsyncSession, uf_date: date) -> list[OrderRecord]
     return await orders_where(session, orders.c.status == DocumentStatus.HELD.value, orders.c.uf_date == uf_date)
 
 
+_UNPAID_OF = (
+    select(orders)
+    .where(orders.c.account_id.in_(bindparam("account_ids", expanding=True)), orders.c.status.in_(UNPAID))
+    .order_by(orders.c.order_date, orders.c.created_at)
+)
+_PENDING_OF = (
+    select(orders)
+    .where(orders.c.account_id.in_(bindparam("account_ids", expanding=True)), orders.c.status.in_(UNPAID))
+    .order_by(orders.c.order_date.desc(), orders.c.created_at.desc())
+)
+"""Built once (SQLAlchemy reuses their compiled form), the accounts bound at each call."""
+
+
 async def unpaid_orders_of(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, list[OrderRecord]]:
     """The unpaid orders of each of these accounts, oldest first, in one query."""
     found: dict[str, list[OrderRecord]] = {account_id: [] for account_id in account_ids}
     if account_ids:
-        for order in await orders_where(session, orders.c.account_id.in_(account_ids), orders.c.status.in_(UNPAID)):
-            found[order.account_id].append(order)
+        for row in (await session.execute(_UNPAID_OF, {"account_ids": list(account_ids)})).mappings():
+            found[row["account_id"]].append(_order_of(row))
     return found
 
 
@@ -131,12 +144,7 @@ async def pending_orders_of(session: AsyncSession, account_ids: Sequence[str]) -
     """The pending orders (not paid, not carried) of each of these accounts, newest first, in one query."""
     found: dict[str, list[OrderRecord]] = {account_id: [] for account_id in account_ids}
     if account_ids:
-        query = (
-            select(orders)
-            .where(orders.c.account_id.in_(account_ids), orders.c.status.in_(UNPAID))
-            .order_by(orders.c.order_date.desc(), orders.c.created_at.desc())
-        )
-        for row in (await session.execute(query)).mappings():
+        for row in (await session.execute(_PENDING_OF, {"account_ids": list(account_ids)})).mappings():
             found[row["account_id"]].append(_order_of(row))
     return found
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import RowMapping, false, func, insert, or_, select, update
+from sqlalchemy import RowMapping, bindparam, false, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.tables import payment_failures, payment_requests, payments
@@ -122,6 +122,28 @@ async def matched_to(session: AsyncSession, document_id: str) -> list[PaymentRec
     return [_payment_of(row) for row in rows.mappings()]
 
 
+_NAMING = select(payments.c.reference, payments.c.document_id).where(
+    payments.c.account_id.in_(bindparam("account_ids", expanding=True)),
+    or_(
+        payments.c.reference.in_(bindparam("references", expanding=True)),
+        payments.c.document_id.in_(bindparam("documents", expanding=True)),
+    ),
+)
+_NEWEST_FIRST = (payments.c.paid_at.desc(), payments.c.payment_id)
+_RANKED = (
+    select(
+        payments,
+        func.row_number().over(partition_by=payments.c.account_id, order_by=_NEWEST_FIRST).label("rank"),
+    )
+    .where(payments.c.account_id.in_(bindparam("account_ids", expanding=True)))
+    .subquery()
+)
+_LATEST_OF = (
+    select(_RANKED).where(_RANKED.c.rank <= bindparam("limit")).order_by(_RANKED.c.paid_at.desc(), _RANKED.c.payment_id)
+)
+"""Built once (SQLAlchemy reuses their compiled form), the accounts bound at each call."""
+
+
 async def documents_with_payments(
     session: AsyncSession, account_ids: Sequence[str], document_ids: Sequence[str]
 ) -> set[str]:
@@ -130,10 +152,7 @@ async def documents_with_payments(
     if not document_ids:
         return set()
     rows = await session.execute(
-        select(payments.c.reference, payments.c.document_id).where(
-            payments.c.account_id.in_(account_ids),
-            or_(payments.c.reference.in_(document_ids), payments.c.document_id.in_(document_ids)),
-        )
+        _NAMING, {"account_ids": list(account_ids), "references": list(document_ids), "documents": list(document_ids)}
     )
     wanted = set(document_ids)
     return {document for row in rows for document in (row.reference, row.document_id) if document in wanted}
@@ -178,11 +197,7 @@ async def latest_payments_of(
     found: dict[str, list[PaymentRecord]] = {account_id: [] for account_id in account_ids}
     if not account_ids:
         return found
-    newest_first = (payments.c.paid_at.desc(), payments.c.payment_id)
-    rank = func.row_number().over(partition_by=payments.c.account_id, order_by=newest_first).label("rank")
-    ranked = select(payments, rank).where(payments.c.account_id.in_(account_ids)).subquery()
-    query = select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.paid_at.desc(), ranked.c.payment_id)
-    for row in (await session.execute(query)).mappings():
+    for row in (await session.execute(_LATEST_OF, {"account_ids": list(account_ids), "limit": limit})).mappings():
         found[row["account_id"]].append(_payment_of(row))
     return found
 

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tienda.billing.adapters.tables import uf_values
@@ -15,14 +15,17 @@ async def uf_value(session: AsyncSession, day: date) -> Conversion | None:
     return Conversion(day, value) if value is not None else None
 
 
+_VALUES_OF = select(uf_values.c.uf_date, uf_values.c.clp_per_uf).where(
+    uf_values.c.uf_date.in_(bindparam("days", expanding=True))
+)
+
+
 async def uf_values_of(session: AsyncSession, days: Iterable[date]) -> dict[date, Conversion]:
     """The UF values recorded for those of these days that have one, in one query."""
     wanted = set(days)
     if not wanted:
         return {}
-    rows = await session.execute(
-        select(uf_values.c.uf_date, uf_values.c.clp_per_uf).where(uf_values.c.uf_date.in_(wanted))
-    )
+    rows = await session.execute(_VALUES_OF, {"days": list(wanted)})
     return {row.uf_date: Conversion(row.uf_date, row.clp_per_uf) for row in rows}
 
 

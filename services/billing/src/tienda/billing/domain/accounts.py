@@ -11,7 +11,7 @@ new anchor that starts after the current period started. Plan changes are not pr
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from tienda.contracts.pricing.periods import Cycle, Period, nth_period, period_containing, period_index
 
@@ -48,11 +48,7 @@ class BillingAccount:
     @cached_property
     def next_period(self) -> Period:
         """The period the next renewal invoices (computed once per account value: renewal asks often)."""
-        anchor, cycle = self.plan.anchor, self.plan.cycle
-        after = max(self.current_period.start, anchor)
-        index = period_index(anchor, cycle, after)
-        candidate = nth_period(anchor, cycle, index)
-        return candidate if candidate.start > self.current_period.start else nth_period(anchor, cycle, index + 1)
+        return _next_period(self.plan.anchor, self.plan.cycle, self.current_period.start)
 
     def due_periods(self, on: date) -> list[Period]:
         """Every period whose renewal date has come by ``on`` and is not invoiced yet, oldest first."""
@@ -61,6 +57,15 @@ class BillingAccount:
             due.append(account.next_period)
             account = replace(account, current_period=account.next_period)
         return due
+
+
+@lru_cache(maxsize=1024)
+def _next_period(anchor: date, cycle: Cycle, current_start: date) -> Period:
+    """The first period of ``anchor`` and ``cycle`` that starts after ``current_start``; remembered,
+    as the accounts of a renewal day share their anchor and period."""
+    index = period_index(anchor, cycle, max(current_start, anchor))
+    candidate = nth_period(anchor, cycle, index)
+    return candidate if candidate.start > current_start else nth_period(anchor, cycle, index + 1)
 
 
 def open_account(account_id: str, plan: Plan, day: date) -> BillingAccount:

@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
+from functools import lru_cache
 
 from tienda.contracts.pricing.money import CLP, UF, Totals, totals, uf_for_display, uf_to_clp
 from tienda.contracts.pricing.periods import Period
@@ -76,11 +77,18 @@ class Line:
     @property
     def amount_uf(self) -> Fraction:
         """The exact amount in UF: never rounded."""
-        return line_amount_uf(self.unit_price_uf, self.months, self.quantity, self.days, self.period.days)
+        return _amount_uf(self.unit_price_uf, self.months, self.quantity, self.days, self.period.days)
 
     @property
     def amount_uf_shown(self) -> UF:
-        return uf_for_display(self.amount_uf)
+        return _shown(self.amount_uf)
+
+
+# The money rule's functions are pure and a renewal day's lines repeat (one plan, a few add-ons
+# and quantities, one period, one UF value): their results are remembered, the rule unchanged.
+_amount_uf = lru_cache(maxsize=4096)(line_amount_uf)
+_shown = lru_cache(maxsize=4096)(uf_for_display)
+_in_clp = lru_cache(maxsize=4096)(uf_to_clp)
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,7 @@ class PricedLine:
 def price(line: Line, document_conversion: Conversion) -> PricedLine:
     """The line in pesos: at its own fixed conversion if it has one, else at the document's."""
     conversion = line.conversion or document_conversion
-    return PricedLine(line, conversion, uf_to_clp(line.amount_uf, conversion.clp_per_uf))
+    return PricedLine(line, conversion, _in_clp(line.amount_uf, conversion.clp_per_uf))
 
 
 def price_all(lines: Sequence[Line], document_conversion: Conversion) -> list[PricedLine]:

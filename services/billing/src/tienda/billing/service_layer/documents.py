@@ -9,6 +9,7 @@ billing before its document is applied as soon as the document exists (``payment
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from functools import lru_cache
 
 from tienda.billing.adapters import accounts, billing_data, charges, invoices, orders, payments, uf_values
 from tienda.billing.adapters.billing_data import BillingDataVersion
@@ -30,6 +31,14 @@ ORDER, RENEWAL = "order", "renewal"
 
 
 def document_line(priced: PricedLine) -> wire.DocumentLine:
+    """The wire line of a priced line; remembered (wire models are frozen), as a renewal day's
+    lines repeat from one account to the next. The decimals' texts are part of the key: equal
+    decimals of another scale (``0.35``, ``0.3500``) are written as they came, as before."""
+    return _document_line(priced, str(priced.line.unit_price_uf), str(priced.conversion.clp_per_uf))
+
+
+@lru_cache(maxsize=1024)
+def _document_line(priced: PricedLine, _price: str, _rate: str) -> wire.DocumentLine:
     line = priced.line
     return wire.DocumentLine(
         kind=wire.LineKind(line.kind.value),

@@ -12,6 +12,12 @@ class StoreSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="TIENDA_STORE_", extra="ignore")
 
     http_port: int = 8081
+    read_process: bool = Field(
+        default=True,
+        description="Answer the plan view and cart quotes from the store's read process (python -m "
+        "tienda.store.reads, started by the worker), so that they do not wait behind the consumer's "
+        "batches on the worker's event loop; false: the worker answers them itself.",
+    )
     unknown_account_wait_seconds: float = Field(
         default=24 * 60 * 60,
         gt=0,

@@ -275,7 +275,7 @@ def print_cpu(
     store_cpu = worker_cpu + reads_cpu
     print(
         f"cpu         under load: store {store_cpu:.1f} s ({store_cpu / answered * 1000:.1f} ms a quote "
-        f"answered, carts included): read process {reads_cpu:.1f} s ({reads_cpu / answered * 1000:.1f} ms "
+        f"answered, carts included): read processes {reads_cpu:.1f} s ({reads_cpu / answered * 1000:.1f} ms "
         f"a quote), worker {worker_cpu:.1f} s; benchmark client {bench_cpu:.1f} s; over {elapsed:.1f} s"
     )
     print(f"load        1-minute load average {load_before:.1f} before the load phase, {load_after:.1f} after")
@@ -284,7 +284,7 @@ def print_cpu(
 async def bench(kafka: Kafka, database_url: str, args: argparse.Namespace, log: Path) -> None:
     await ensure_topics(kafka)
     env = worker_env("store", kafka, database_url, log_json="false", api_tokens=f'{{"{TOKEN}": ["*"]}}')
-    env["TIENDA_STORE_READ_PROCESS"] = "false" if args.no_read_process else "true"
+    env["TIENDA_STORE_READ_PROCESSES"] = str(args.read_processes)
     worker = WorkerProcess("store", env, log)
     worker.start()
     engine = create_async_engine(database_url)
@@ -326,7 +326,7 @@ async def bench(kafka: Kafka, database_url: str, args: argparse.Namespace, log: 
     finally:
         await engine.dispose()
         worker.stop()
-    layout = "a store worker and its read process" if reads_cpu else "one store worker (no read process)"
+    layout = f"a store worker and {args.read_processes} read process(es)" if args.read_processes else "one store worker"
     print(f"database    {database_url.split('://', maxsplit=1)[0]}; {layout}; {args.accounts} accounts")
     print(
         f"quotes      {len(latencies)} offered at {args.rate:.0f}/s over {elapsed:.1f}s: "
@@ -359,9 +359,7 @@ def main() -> None:
     cli.add_argument("--database-url", default="", help="default: a SQLite file in a temporary directory")
     cli.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL and use it")
     cli.add_argument(
-        "--no-read-process",
-        action="store_true",
-        help="the worker answers quotes itself (TIENDA_STORE_READ_PROCESS=false)",
+        "--read-processes", type=int, default=1, help="TIENDA_STORE_READ_PROCESSES (0: the worker answers)"
     )
     args = cli.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tienda-bench-quote-"))

@@ -3,12 +3,13 @@
 The worker's event loop also runs the consumer, the outbox relay and their transactions; a
 read endpoint answered on that loop waits behind a batch of carts, and shares one core with
 it. A service whose read routes only read (``ServiceDefinition.read_routes``, and
-``READ_PROCESS`` on: the store) serves them from a second process on the same database
+``READ_PROCESSES`` above 0: the store) serves them from a second process on the same database
 (SQLite's WAL lets readers in other processes read while the worker writes; PostgreSQL too):
 
 - the **read process** (``python -m tienda.<service>.reads``, started and watched by the
-  worker) listens on the service's ``HTTP_PORT`` and answers the read routes itself, on an
-  engine of its own;
+  worker; ``READ_PROCESSES`` of them, sharing the port with SO_REUSEPORT when more than one)
+  listens on the service's ``HTTP_PORT`` and answers the read routes itself, on an engine of
+  its own;
 - every other request (health, metrics, the OpenAPI and AsyncAPI documents, an unknown path)
   it forwards to the worker's own HTTP surface on a loopback port the worker chose, so those
   answer exactly what the worker says (its readiness, its counters).
@@ -80,7 +81,24 @@ ReadRoutes = Callable[[Reads, TokenRing], Sequence[APIRouter]]
 def separate_reads_possible(settings: WorkerSettings, database_url: str) -> bool:
     """A read process needs a fixed public port and a database another process can open."""
     in_memory = database_url.startswith("sqlite") and (":memory:" in database_url or database_url.endswith("://"))
-    return settings.read_process and settings.http_port != 0 and not in_memory
+    return settings.read_processes > 0 and settings.http_port != 0 and not in_memory
+
+
+def public_socket(host: str, port: int, *, shared: bool) -> socket.socket:
+    """The listening socket of HTTP_PORT; ``shared``: several read processes bind it (SO_REUSEPORT) and
+    the kernel spreads the connections between them."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        raise SystemExit(f"read process: cannot listen on {host}:{port}: {error}; is another process on it?") from None
+    sock.listen(2048)
+    return sock
 
 
 def loopback_socket() -> socket.socket:
@@ -117,8 +135,15 @@ class ReadProcess:
     async def run(self) -> None:
         try:
             while True:
+                # A session of its own: where the kernel shares CPU between sessions (autogroups, on by
+                # default on Linux), the reads get their own share instead of splitting the worker's.
                 self._process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", self.module, str(self.worker_port), stdin=asyncio.subprocess.PIPE
+                    sys.executable,
+                    "-m",
+                    self.module,
+                    str(self.worker_port),
+                    stdin=asyncio.subprocess.PIPE,
+                    start_new_session=True,
                 )
                 log.info("read process %s started (pid %d)", self.module, self._process.pid)
                 code = await self._process.wait()
@@ -150,13 +175,10 @@ async def serve_reads(
     engine = create_engine(settings.database_url_for(service))
     reads = ReadSide(engine)
     app = read_app(service, routes(reads, TokenRing(settings.api_tokens)), worker_port)
-    server = QuietServer(
-        uvicorn.Config(
-            app, host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off", access_log=False
-        )
-    )
+    server = QuietServer(uvicorn.Config(app, log_config=None, lifespan="off", access_log=False))
+    listening = public_socket(settings.http_host, settings.http_port, shared=settings.read_processes > 1)
     gc.freeze()  # what start-up built lives as long as the process (see worker.run_worker)
-    serving = asyncio.create_task(server.serve(), name=f"{service}-reads-http")
+    serving = asyncio.create_task(server.serve(sockets=[listening]), name=f"{service}-reads-http")
     log.info(
         "%s read process: http://%s:%d (the rest to the worker on 127.0.0.1:%d)",
         service,
@@ -169,7 +191,7 @@ async def serve_reads(
     await serving
     await engine.dispose()
     if serving in done and not stop.is_set():
-        raise SystemExit(f"{service} read process: the HTTP server stopped (port {settings.http_port} taken?)")
+        raise SystemExit(f"{service} read process: the HTTP server stopped")
 
 
 def _stop_when_told() -> asyncio.Event:

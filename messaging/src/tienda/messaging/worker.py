@@ -156,8 +156,10 @@ async def run_worker(
     gc.freeze()
     # Readiness answers while Kafka is awaited, saying why the worker is not ready yet.
     server_task = asyncio.create_task(server.serve(sockets=[own] if own else None), name=f"{definition.name}-http")
-    read_process = ReadProcess(reads, own.getsockname()[1]) if reads and own else None
-    read_task = asyncio.create_task(read_process.run(), name=f"{definition.name}-reads") if read_process else None
+    read_processes = (
+        [ReadProcess(reads, own.getsockname()[1]) for _ in range(settings.read_processes)] if reads and own else []
+    )
+    read_tasks = [asyncio.create_task(read.run(), name=f"{definition.name}-reads") for read in read_processes]
     await _start_broker(runtime, stop)
     relay_task = asyncio.create_task(relay.run(), name=f"{definition.name}-outbox-relay")
     tasks = [asyncio.create_task(task(runtime), name=f"{definition.name}-background") for task in definition.background]
@@ -178,8 +180,7 @@ async def run_worker(
     log.info("%s stopping", definition.name)
     await offsets.close()
     await runtime.broker.stop()
-    if read_task:
-        tasks.append(read_task)
+    tasks += read_tasks
     for task in (relay_task, *tasks):
         task.cancel()
     server.should_exit = True

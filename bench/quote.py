@@ -3,14 +3,17 @@
     uv run python bench/quote.py                          # its own Kafka from the jars, SQLite
     uv run python bench/quote.py --rate 200 --seconds 20 --carts-per-second 50
     uv run python bench/quote.py --postgres               # a throwaway PostgreSQL
+    uv run python bench/quote.py --read-processes 0       # the worker answers the quotes itself
 
-Starts a broker (unless KAFKA_BOOTSTRAP_SERVERS is set), one store worker process, publishes a
+Starts a broker (unless KAFKA_BOOTSTRAP_SERVERS is set), one store worker process (which starts
+``--read-processes`` read processes that answer the quotes), publishes a
 PlanContracted for each account and today's UF value and waits until the store quotes in pesos;
 then, for ``--seconds``, offers quotes at ``--rate`` per second (open loop: each quote is sent at
 its scheduled moment whatever the earlier ones did, and its latency counts from that moment, so a
 stall is not hidden) of carts of 1 to 4 lines, while a producer publishes ActivationRequested at
 ``--carts-per-second`` to the same worker. Prints p50, p90, p99 and max latency, the rate achieved,
-the errors, and how many carts the worker activated meanwhile. The client runs on the same machine.
+the errors, how many carts the worker activated meanwhile, the CPU the worker and its read
+processes spent and the 1-minute load average. The client runs on the same machine.
 """
 
 import argparse

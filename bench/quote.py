@@ -3,18 +3,22 @@
     uv run python bench/quote.py                          # its own Kafka from the jars, SQLite
     uv run python bench/quote.py --rate 200 --seconds 20 --carts-per-second 50
     uv run python bench/quote.py --postgres               # a throwaway PostgreSQL
+    uv run python bench/quote.py --read-processes 0       # the worker answers the quotes itself
 
-Starts a broker (unless KAFKA_BOOTSTRAP_SERVERS is set), one store worker process, publishes a
+Starts a broker (unless KAFKA_BOOTSTRAP_SERVERS is set), one store worker process (which starts
+``--read-processes`` read processes that answer the quotes), publishes a
 PlanContracted for each account and today's UF value and waits until the store quotes in pesos;
 then, for ``--seconds``, offers quotes at ``--rate`` per second (open loop: each quote is sent at
 its scheduled moment whatever the earlier ones did, and its latency counts from that moment, so a
 stall is not hidden) of carts of 1 to 4 lines, while a producer publishes ActivationRequested at
 ``--carts-per-second`` to the same worker. Prints p50, p90, p99 and max latency, the rate achieved,
-the errors, and how many carts the worker activated meanwhile. The client runs on the same machine.
+the errors, how many carts the worker activated meanwhile, the CPU the worker and its read
+processes spent and the 1-minute load average. The client runs on the same machine.
 """
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -67,6 +71,22 @@ def cpu_seconds(pid: int | None) -> float:
         return 0.0
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int | None) -> list[int]:
+    """The processes ``pid`` started (the store worker starts its read process), Linux /proc."""
+    if pid is None:
+        return []
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def store_cpu_seconds(pid: int | None) -> tuple[float, float]:
+    """CPU seconds so far of the worker and of the processes it started (its read process)."""
+    return cpu_seconds(pid), sum(cpu_seconds(child) for child in children(pid))
 
 
 async def one_at_a_time(client: httpx.AsyncClient, accounts: list[str], count: int) -> list[float]:
@@ -238,9 +258,36 @@ async def flow_carts(kafka: Kafka, accounts: list[str], per_second: float, secon
     return sent
 
 
+async def idle_quotes(
+    client: httpx.AsyncClient, pid: int | None, accounts: list[str]
+) -> tuple[list[float], float, float]:
+    """300 quotes one at a time on the idle store: latencies, CPU ms a quote, the idle store's own CPU s per s."""
+    store_cpu = sum(store_cpu_seconds(pid))
+    await asyncio.sleep(5)
+    background = (sum(store_cpu_seconds(pid)) - store_cpu) / 5  # heartbeats, polls: CPU s per s
+    store_cpu, started = sum(store_cpu_seconds(pid)), time.perf_counter()
+    idle = await one_at_a_time(client, accounts, 300)
+    spent = sum(store_cpu_seconds(pid)) - store_cpu - background * (time.perf_counter() - started)
+    return idle, spent / len(idle) * 1000, background
+
+
+def print_cpu(
+    worker_cpu: float, reads_cpu: float, bench_cpu: float, answered: int, elapsed: float, loads: tuple[float, float]
+) -> None:
+    load_before, load_after = loads
+    store_cpu = worker_cpu + reads_cpu
+    print(
+        f"cpu         under load: store {store_cpu:.1f} s ({store_cpu / answered * 1000:.1f} ms a quote "
+        f"answered, carts included): read processes {reads_cpu:.1f} s ({reads_cpu / answered * 1000:.1f} ms "
+        f"a quote), worker {worker_cpu:.1f} s; benchmark client {bench_cpu:.1f} s; over {elapsed:.1f} s"
+    )
+    print(f"load        1-minute load average {load_before:.1f} before the load phase, {load_after:.1f} after")
+
+
 async def bench(kafka: Kafka, database_url: str, args: argparse.Namespace, log: Path) -> None:
     await ensure_topics(kafka)
     env = worker_env("store", kafka, database_url, log_json="false", api_tokens=f'{{"{TOKEN}": ["*"]}}')
+    env["TIENDA_STORE_READ_PROCESSES"] = str(args.read_processes)
     worker = WorkerProcess("store", env, log)
     worker.start()
     engine = create_async_engine(database_url)
@@ -261,30 +308,29 @@ async def bench(kafka: Kafka, database_url: str, args: argparse.Namespace, log: 
         async with httpx.AsyncClient(base_url=worker.url, headers=headers, limits=limits, timeout=30) as client:
             for account_id in (accounts[0], accounts[-1]):
                 await wait_until_priced(client, account_id)
-            worker_cpu = cpu_seconds(worker.pid)
-            await asyncio.sleep(5)
-            background = (cpu_seconds(worker.pid) - worker_cpu) / 5  # heartbeats, watchdog, polls: CPU s per s
-            worker_cpu, started = cpu_seconds(worker.pid), time.perf_counter()
-            idle = await one_at_a_time(client, accounts, 300)
-            spent = cpu_seconds(worker.pid) - worker_cpu - background * (time.perf_counter() - started)
-            idle_cpu_ms = spent / len(idle) * 1000
+            idle, idle_cpu_ms, background = await idle_quotes(client, worker.pid, accounts)
             print(f"quoting at {args.rate:.0f}/s for {args.seconds:.0f}s while carts flow", flush=True)
             lag_before = await loop_lag_buckets(client)
-            worker_cpu, bench_cpu = cpu_seconds(worker.pid), time.process_time()
+            (worker_cpu, reads_cpu), bench_cpu = store_cpu_seconds(worker.pid), time.process_time()
+            load_before = os.getloadavg()[0]
             activated = select(func.count()).select_from(activations).where(activations.c.account_id.in_(accounts))
             async with engine.connect() as connection:
                 before = await connection.scalar(activated) or 0
             carts = asyncio.create_task(flow_carts(kafka, accounts, args.carts_per_second, args.seconds))
             latencies, errors, elapsed = await offer_quotes(worker.url, accounts, args.rate, args.seconds)
             sent = await carts
-            worker_cpu, bench_cpu = cpu_seconds(worker.pid) - worker_cpu, time.process_time() - bench_cpu
+            worker_after, reads_after = store_cpu_seconds(worker.pid)
+            worker_cpu, reads_cpu = worker_after - worker_cpu, reads_after - reads_cpu
+            bench_cpu = time.process_time() - bench_cpu
+            load_after = os.getloadavg()[0]
             lag_after = await loop_lag_buckets(client)
             async with engine.connect() as connection:
                 after = await connection.scalar(activated) or 0
     finally:
         await engine.dispose()
         worker.stop()
-    print(f"database    {database_url.split('://', maxsplit=1)[0]}; one store worker; {args.accounts} accounts")
+    layout = f"a store worker and {args.read_processes} read process(es)" if args.read_processes else "one store worker"
+    print(f"database    {database_url.split('://', maxsplit=1)[0]}; {layout}; {args.accounts} accounts")
     print(
         f"quotes      {len(latencies)} offered at {args.rate:.0f}/s over {elapsed:.1f}s: "
         f"{len(latencies) / elapsed:.0f}/s answered"
@@ -294,13 +340,10 @@ async def bench(kafka: Kafka, database_url: str, args: argparse.Namespace, log: 
         f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}  mean {statistics.fmean(latencies):.1f}"
     )
     print(
-        f"idle        300 quotes one at a time, ms: {figures(idle)}; worker CPU {idle_cpu_ms:.1f} ms a quote "
-        f"(less the {background * 1000:.0f} ms/s the idle worker spends)"
+        f"idle        300 quotes one at a time, ms: {figures(idle)}; store CPU {idle_cpu_ms:.1f} ms a quote "
+        f"(less the {background * 1000:.0f} ms/s the idle store spends)"
     )
-    print(
-        f"cpu         under load: worker {worker_cpu:.1f} s ({worker_cpu / len(latencies) * 1000:.1f} ms "
-        f"a quote answered, carts included), benchmark client {bench_cpu:.1f} s, over {elapsed:.1f} s"
-    )
+    print_cpu(worker_cpu, reads_cpu, bench_cpu, len(latencies), elapsed, (load_before, load_after))
     print(f"loop lag    under load: {loop_held(lag_before, lag_after)}")
     print(f"errors      {errors} (refused connections, timeouts, answers other than 200: not in the latencies)")
     print(
@@ -318,6 +361,9 @@ def main() -> None:
     cli.add_argument("--accounts", type=int, default=50)
     cli.add_argument("--database-url", default="", help="default: a SQLite file in a temporary directory")
     cli.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL and use it")
+    cli.add_argument(
+        "--read-processes", type=int, default=1, help="TIENDA_STORE_READ_PROCESSES (0: the worker answers)"
+    )
     args = cli.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tienda-bench-quote-"))
     database_url = args.database_url or f"sqlite+aiosqlite:///{work / 'store.db'}"

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp
 
 from tienda.contracts.types import ACCOUNT_ID
 
@@ -172,6 +173,28 @@ def health_app(service: str, checks: Mapping[str, Check], routers: Sequence[APIR
         )
         return JSONResponse(body.model_dump(exclude_none=True), status_code=503 if reasons else 200)
 
+    _answer_refusals(app)
+    for router in (app.router, *routers):
+        _summaries_from_docstrings(router)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def api_app(service: str, routers: Sequence[APIRouter], fallback: ASGIApp) -> FastAPI:
+    """The service's routers alone, answering as ``health_app`` does; any other request goes to
+    ``fallback`` (a read process forwards it to its worker). No document of its own: the worker's
+    ``/openapi.json`` describes these routes too."""
+    app = FastAPI(title=f"Tienda {service} reads", docs_url=None, redoc_url=None, openapi_url=None)
+    _answer_refusals(app)
+    for router in routers:
+        _summaries_from_docstrings(router)
+        app.include_router(router)
+    app.router.default = fallback
+    return app
+
+
+def _answer_refusals(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def refused(_: Request, error: Refused) -> JSONResponse:
         return JSONResponse(error.problem.model_dump(), status_code=error.problem.status)
@@ -180,12 +203,6 @@ def health_app(service: str, checks: Mapping[str, Check], routers: Sequence[APIR
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
         reasons = "; ".join(_invalid_part(detail) for detail in error.errors())
         return problem(422, "invalid request", reasons)
-
-    for router in (app.router, *routers):
-        _summaries_from_docstrings(router)
-    for router in routers:
-        app.include_router(router)
-    return app
 
 
 def _summaries_from_docstrings(router: APIRouter) -> None:

@@ -86,6 +86,13 @@ class WorkerSettings(KafkaSettings):
     data_dir: Path = Field(default=DATA_DIR, description="Where the default SQLite file lives.")
     http_host: str = Field(default="127.0.0.1", description="Address of health and read endpoints.")
     http_port: int = Field(default=0, description="Port of health and read endpoints.")
+    read_processes: int = Field(
+        default=0,
+        ge=0,
+        description="Processes that serve the service's read endpoints on HTTP_PORT beside the worker (the "
+        "worker starts them; they forward health, metrics and documents to it); 0: the worker serves them. "
+        "Only services whose read endpoints only read have them (the store).",
+    )
     api_tokens: dict[str, list[str]] = Field(
         default_factory=dict,
         description='Bearer tokens of the read endpoints, JSON: {"token": ["account", ...]}; '

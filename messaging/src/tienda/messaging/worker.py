@@ -5,7 +5,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from tienda.messaging.offsets import OffsetCommitter
 from tienda.messaging.processor import MessageProcessor, RetryPolicy
 from tienda.messaging.provisioning import ProvisioningError, TopicLayout, provision
 from tienda.messaging.publisher import KafkaPublisher
+from tienda.messaging.reads import QuietServer, ReadProcess, ReadRoutes, loopback_socket, separate_reads_possible
 from tienda.messaging.relay import OutboxRelay
 from tienda.messaging.relay_lease import claim_sqlite_file, relay_lease
 from tienda.messaging.settings import WorkerSettings
@@ -82,6 +83,7 @@ class Runtime:
 
 
 Routes = Callable[[Runtime, TokenRing], Sequence[APIRouter]]
+"""Routes that need the live worker (its unit of work, its runs in progress)."""
 BackgroundTask = Callable[[Runtime], Coroutine[Any, Any, None]]
 
 
@@ -95,16 +97,12 @@ class ServiceDefinition:
     migrations: Path
     consumer: Consumer
     routes: Routes = lambda runtime, tokens: ()
+    read_routes: ReadRoutes = lambda reads, tokens: ()
+    """Routes that only read the database: served by the read process when there is one (``reads``)."""
+    read_process: str | None = None
+    """The module that runs the read process (``python -m <module> <worker port>``); None: no read process."""
     background: Sequence[BackgroundTask] = ()
     clock: Clock = system_clock
-
-
-class _QuietServer(uvicorn.Server):
-    """Uvicorn that leaves signal handling to the worker."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 async def run_worker(
@@ -140,9 +138,16 @@ async def run_worker(
     runtime.monitoring.relay_leader = runtime.leads = lambda: relay.leader
     offsets = _wire_consumer(definition, runtime, relay)
     runtime.backlog = relay.backlog
-    server = _QuietServer(
+    reads = definition.read_process if separate_reads_possible(settings, database_url) else None
+    own = loopback_socket() if reads else None  # the read process takes HTTP_PORT and forwards the rest here
+    server = QuietServer(
         uvicorn.Config(
-            _app(definition, runtime), host=settings.http_host, port=settings.http_port, log_config=None, lifespan="off"
+            _app(definition, runtime),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            lifespan="off",
+            access_log=False,
         )
     )
     # What start-up built (modules, pydantic and SQLAlchemy schemas, the app) lives as long as the
@@ -150,7 +155,11 @@ async def run_worker(
     # for 200-290 ms (bench/renewal.py: the longest holds were full collections; frozen, 91 ms).
     gc.freeze()
     # Readiness answers while Kafka is awaited, saying why the worker is not ready yet.
-    server_task = asyncio.create_task(server.serve(), name=f"{definition.name}-http")
+    server_task = asyncio.create_task(server.serve(sockets=[own] if own else None), name=f"{definition.name}-http")
+    read_processes = (
+        [ReadProcess(reads, own.getsockname()[1]) for _ in range(settings.read_processes)] if reads and own else []
+    )
+    read_tasks = [asyncio.create_task(read.run(), name=f"{definition.name}-reads") for read in read_processes]
     await _start_broker(runtime, stop)
     relay_task = asyncio.create_task(relay.run(), name=f"{definition.name}-outbox-relay")
     tasks = [asyncio.create_task(task(runtime), name=f"{definition.name}-background") for task in definition.background]
@@ -171,6 +180,7 @@ async def run_worker(
     log.info("%s stopping", definition.name)
     await offsets.close()
     await runtime.broker.stop()
+    tasks += read_tasks
     for task in (relay_task, *tasks):
         task.cancel()
     server.should_exit = True
@@ -272,6 +282,7 @@ def http_app(
         metrics_router(lambda: runtime.monitoring, lambda: runtime.backlog()),  # noqa: PLW0108 - set after start
         documents_router(definition),
         *definition.routes(runtime, tokens),
+        *definition.read_routes(runtime, tokens),
     ]
     return health_app(definition.name, checks, routers)
 

@@ -1,7 +1,9 @@
 """The store's composition root: settings and clock in, the worker's definition out (consumer,
-read routes, and the scheduler that refuses requests that waited too long for a plan)."""
+read routes, served by a read process of their own, and the scheduler that refuses requests that
+waited too long for a plan)."""
 
 from tienda.messaging.clock import Clock, system_clock
+from tienda.messaging.reads import ReadRoutes
 from tienda.messaging.worker import Runtime, ServiceDefinition
 from tienda.store import SERVICE
 from tienda.store.adapters.tables import MIGRATIONS, messaging, metadata
@@ -13,6 +15,10 @@ from tienda.store.service_layer.scheduler import SchedulerPolicy, run_scheduler
 
 def policy(settings: StoreSettings) -> SchedulerPolicy:
     return SchedulerPolicy(wait=settings.unknown_account_wait, interval_seconds=settings.scheduler_interval_seconds)
+
+
+def read_routes(settings: StoreSettings, clock: Clock = system_clock) -> ReadRoutes:
+    return http.routes(clock, settings.unknown_account_wait)
 
 
 def definition(settings: StoreSettings, clock: Clock = system_clock) -> ServiceDefinition:
@@ -27,7 +33,8 @@ def definition(settings: StoreSettings, clock: Clock = system_clock) -> ServiceD
         messaging,
         MIGRATIONS,
         consumer(),
-        http.routes(clock, scheduling.wait),
+        read_routes=read_routes(settings, clock),
+        read_process="tienda.store.reads",
         background=(scheduler,),
         clock=clock,
     )

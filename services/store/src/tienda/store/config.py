@@ -12,6 +12,13 @@ class StoreSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="TIENDA_STORE_", extra="ignore")
 
     http_port: int = 8081
+    read_processes: int = Field(
+        default=1,
+        ge=0,
+        description="Processes that answer the plan view and cart quotes (python -m tienda.store.reads, "
+        "started by the worker), so that they do not wait behind the consumer's batches on the worker's "
+        "event loop; several share HTTP_PORT (SO_REUSEPORT); 0: the worker answers them itself.",
+    )
     unknown_account_wait_seconds: float = Field(
         default=24 * 60 * 60,
         gt=0,

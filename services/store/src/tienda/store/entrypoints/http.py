@@ -1,19 +1,23 @@
-"""The store's read endpoints (the worker adds health, metrics and the documents)."""
+"""The store's read endpoints (the worker adds health, metrics and the documents). They only read,
+so they are served by the store's read process (``tienda.store.reads``) beside the worker."""
 
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from pydantic import TypeAdapter
 
 from tienda.messaging.clock import Clock
 from tienda.messaging.http import TokenRing, account_readers
-from tienda.messaging.worker import Runtime
+from tienda.messaging.reads import Reads
 from tienda.store.service_layer.quotes import CartQuote, CartQuoteRequest, DayReadings, quote_cart
 from tienda.store.service_layer.views import PlanView, plan_view
 
+_QUOTE = TypeAdapter(CartQuote)
 
-def routes(clock: Clock, wait: timedelta) -> Callable[[Runtime, TokenRing], Sequence[APIRouter]]:
-    def build(runtime: Runtime, tokens: TokenRing) -> Sequence[APIRouter]:
+
+def routes(clock: Clock, wait: timedelta) -> Callable[[Reads, TokenRing], Sequence[APIRouter]]:
+    def build(runtime: Reads, tokens: TokenRing) -> Sequence[APIRouter]:
         accounts = account_readers(tokens)
         readings = DayReadings()
 
@@ -29,8 +33,8 @@ def routes(clock: Clock, wait: timedelta) -> Callable[[Runtime, TokenRing], Sequ
             async with runtime.readers() as session:
                 return await plan_view(session, account_id, clock(), wait)
 
-        @accounts.post("/accounts/{account_id}/cart/quote")
-        async def quote(account_id: str, cart: CartQuoteRequest) -> CartQuote:
+        @accounts.post("/accounts/{account_id}/cart/quote", response_model=CartQuote)
+        async def quote(account_id: str, cart: CartQuoteRequest) -> Response:
             """What the cart would cost if activated now, or why it would be refused; writes nothing.
 
             The cart (the lines and payment mode of an ActivationRequested) is judged by the activation's
@@ -41,7 +45,9 @@ def routes(clock: Clock, wait: timedelta) -> Callable[[Runtime, TokenRing], Sequ
             and the recurring amount per period from the next renewal on. Without the day's UF value it
             says so (uf_value_known false) and gives UF amounts only."""
             async with runtime.read_only.connect() as connection:
-                return await quote_cart(connection, account_id, cart, clock(), readings)
+                answer = await quote_cart(connection, account_id, cart, clock(), readings)
+            # Built by quote_cart from validated parts: encoded once, without FastAPI validating it again.
+            return Response(_QUOTE.dump_json(answer), media_type="application/json")
 
         return [accounts]
 

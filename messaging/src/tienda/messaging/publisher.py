@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import OutOfOrderSequenceNumber, ProducerFenced
 
 from tienda.messaging.connection import Kafka, connection_of
 
@@ -24,6 +25,11 @@ class Publisher(Protocol):
     async def send(
         self, topic: str, key: str | None, value: bytes, headers: Mapping[str, str] | None = None
     ) -> "asyncio.Future[object]": ...
+
+
+BROKEN_PRODUCER = (OutOfOrderSequenceNumber, ProducerFenced)
+"""Errors after which aiokafka's idempotent producer refuses every later send (its sender stopped):
+only a new producer, with a new producer id, sends again. Seen when the broker restarted under load."""
 
 
 class PublisherNotConnected(ConnectionError):
@@ -50,10 +56,15 @@ class KafkaPublisher:
             "max_batch_size": BATCH_BYTES,
         }
         self._producer: AIOKafkaProducer | None = None
+        self._broken = False
+        self._restarting = asyncio.Lock()
 
     async def start(self) -> None:
         """Connect; a new producer each time (one that failed to start or was stopped is not reused)."""
         await self.stop()
+        self._producer = await self._connected()
+
+    async def _connected(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(**self._options)
         try:
             await producer.start()
@@ -61,10 +72,11 @@ class KafkaPublisher:
             with contextlib.suppress(Exception):
                 await producer.stop()
             raise
-        self._producer = producer
+        return producer
 
     async def stop(self) -> None:
         """Send what is buffered and disconnect."""
+        self._broken = False
         producer, self._producer = self._producer, None
         if producer is not None:
             await producer.stop()
@@ -72,15 +84,39 @@ class KafkaPublisher:
     async def send(
         self, topic: str, key: str | None, value: bytes, headers: Mapping[str, str] | None = None
     ) -> "asyncio.Future[object]":
+        if self._broken:
+            await self._replace_broken_producer()
         if self._producer is None:
             raise PublisherNotConnected(f"not connected to Kafka (not started, or stopped): {topic} not published")
-        future: asyncio.Future[object] = await self._producer.send(
-            topic,
-            value,
-            key=key.encode() if key is not None else None,
-            headers=[(name, text.encode()) for name, text in headers.items()] if headers else None,
-        )
+        try:
+            future: asyncio.Future[object] = await self._producer.send(
+                topic,
+                value,
+                key=key.encode() if key is not None else None,
+                headers=[(name, text.encode()) for name, text in headers.items()] if headers else None,
+            )
+        except BROKEN_PRODUCER:
+            self._broken = True
+            raise
+        future.add_done_callback(self._notice_broken)
         return future
+
+    def _notice_broken(self, delivery: "asyncio.Future[object]") -> None:
+        if not delivery.cancelled() and isinstance(delivery.exception(), BROKEN_PRODUCER):
+            self._broken = True
+
+    async def _replace_broken_producer(self) -> None:
+        """The next send after a failure of the producer itself gets a new one (the caller retried
+        what failed: the relay re-reads its unmarked rows, and inboxes drop what arrives twice)."""
+        async with self._restarting:
+            if not self._broken:
+                return  # another send replaced it meanwhile
+            broken, self._producer = self._producer, None
+            if broken is not None:
+                with contextlib.suppress(Exception):
+                    await broken.stop()
+            self._producer = await self._connected()  # raises while Kafka is away: the next send tries again
+            self._broken = False
 
 
 async def send_and_wait(

@@ -4,7 +4,6 @@ import asyncio
 import inspect
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import aiosqlite
@@ -26,58 +25,13 @@ async def sqlite(tmp_path: Path) -> AsyncEngine:
     await engine.dispose()
 
 
-async def test_statements_run_on_the_event_loop_thread_and_a_synced_commit_on_one_thread_of_the_file(sqlite):
-    ran_on: list[tuple[str, int]] = []
-
-    async def write(writer: str) -> InlineConnection:
-        async with sqlite.begin() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            driver._conn.set_trace_callback(lambda statement: ran_on.append((statement, threading.get_ident())))
-            await connection.execute(text(f"INSERT INTO rows (writer) VALUES ('{writer}')"))
-        driver._conn.set_trace_callback(None)
-        return driver
-
-    driver = await write("a")
-    threads = threading.active_count()
-    await write("b")
+async def test_statements_run_on_the_event_loop_thread_without_a_helper_thread(sqlite):
+    before = threading.active_count()
+    async with sqlite.begin() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        await connection.execute(text("INSERT INTO rows (writer) VALUES ('a')"))
     assert isinstance(driver, InlineConnection)
-    assert threading.active_count() == threads, "a second transaction starts no new thread"
-    loop_thread = threading.get_ident()
-    statements = [statement for statement, _ in ran_on]
-    assert statements.count("COMMIT") == 2
-    for statement, thread in ran_on:
-        assert (thread != loop_thread) == (statement == "COMMIT"), f"{statement} ran on the wrong thread"
-    assert len({thread for statement, thread in ran_on if statement == "COMMIT"}) == 1
-
-
-async def test_the_loop_keeps_running_while_a_commit_syncs_and_a_cancelled_commit_still_finishes_first():
-    lock = WriteLock("/tmp/x.db", timeout=1)
-    finished: list[str] = []
-
-    def slow_commit() -> None:
-        time.sleep(0.3)  # a commit's fsync on a slow disk, off the loop's thread
-        finished.append("commit")
-
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while not finished:
-            ticks += 1
-            await asyncio.sleep(0.01)
-
-    ticking = asyncio.create_task(ticker())
-    await lock.synced(slow_commit)
-    await ticking
-    assert ticks >= 5, "the loop stalled while the commit synced"
-
-    finished.clear()
-    committing = asyncio.create_task(lock.synced(slow_commit))
-    await asyncio.sleep(0.05)
-    committing.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await committing
-    assert finished == ["commit"], "a cancelled commit returns only once the thread's commit returned"
+    assert threading.active_count() == before
 
 
 async def test_two_writers_of_one_process_take_turns_while_the_loop_keeps_running(sqlite):

@@ -5,16 +5,8 @@ switches per statement. A cart is about fifteen statements, and those switches c
 than the statements (bench/handlers.py: 88 carts/s through aiosqlite's thread, 258/s inline,
 same statements). SQLite answers a local file in microseconds, so the workers run it inline:
 the same ``aiosqlite.Connection`` that SQLAlchemy's aiosqlite dialect drives, with each call
-run at once instead of queued. A statement blocks the loop while it runs: microseconds.
-
-Except the commit of a write transaction that waits for the disk (``synchronous=FULL``): its
-fsync (and a WAL checkpoint, when one falls due) takes milliseconds, 5-8 ms on the shared
-development disk (bench/pipeline.py's bare commits: 137/s), which held the whole loop: the relay's
-sends and acks, the consumer's fetches and the outcomes of the batch just committed waited for
-it, once per batch. So that one call runs on a thread of the file's own (one commit at a time,
-under the write lock, which is released only once the commit returned); the loop goes on
-meanwhile. One thread switch per transaction, not per statement. An unflushed commit (the
-relay's marks) and a rollback stay inline: they never wait for the disk.
+run at once instead of queued. A statement blocks the loop while it runs: microseconds, a
+commit's fsync about a millisecond, a WAL checkpoint a few.
 
 Blocking is only safe if no statement ever waits for a lock another coroutine of the same
 process holds, so write transactions of one process queue on an ``asyncio.Lock`` (taken
@@ -27,7 +19,6 @@ Readers (``BEGIN`` deferred, WAL) never wait.
 import asyncio
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiosqlite
@@ -40,20 +31,6 @@ class WriteLock:
         self.path = path
         self.timeout = timeout
         self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
-        self._syncer: ThreadPoolExecutor | None = None
-
-    async def synced(self, commit: Callable[[], None]) -> None:
-        """Run ``commit`` (which waits for the disk) on this file's thread; the loop goes on meanwhile.
-        Returns only once it returned, even when the waiting task is cancelled (the write lock is
-        released after it: no other writer begins while this commit is still running)."""
-        if self._syncer is None:
-            self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
-        running = asyncio.get_running_loop().run_in_executor(self._syncer, commit)
-        try:
-            await asyncio.shield(running)
-        except asyncio.CancelledError:
-            await asyncio.wait([running])
-            raise
 
     def _lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -122,10 +99,7 @@ class InlineConnection(aiosqlite.Connection):
 
     async def commit(self) -> None:
         try:
-            if self._holds_write_lock and not self._unflushed:
-                await self._write_lock.synced(self._conn.commit)
-            else:
-                await super().commit()
+            await super().commit()
         finally:
             self._release()
 
@@ -156,9 +130,7 @@ def inline_creator(path: str, busy_timeout: float) -> Callable[[], InlineConnect
     write_lock = WriteLock(path, busy_timeout)
 
     def connector() -> sqlite3.Connection:
-        # Used from the loop's thread, and for a synced commit from the file's commit thread: never
-        # from both at once (the commit is awaited before the connection is used again).
-        return sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+        return sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
 
     def create() -> InlineConnection:
         return InlineConnection(connector, write_lock)

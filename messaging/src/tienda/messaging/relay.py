@@ -59,8 +59,10 @@ class OutboxRelay:
             select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value)
             .where(outbox.c.published_at.is_(None))
             .order_by(outbox.c.id)
-            .limit(bindparam("limit"))
+            .limit(batch_size)
         )
+        self._unsent_unmarked = self._unsent.where(outbox.c.id.not_in(bindparam("marking", expanding=True)))
+        """While a round's mark is being written: the unsent rows but that round's."""
         self._mark_sent = (
             update(outbox)
             .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
@@ -165,8 +167,10 @@ class OutboxRelay:
         them marked sent behind this call: the next round reads, sends and waits for its acks while
         this one's mark is written. How many were sent; with none left, once every mark is written."""
         async with self._reader.connect() as connection:
-            rows = (await connection.execute(self._unsent, {"limit": self._batch_size + len(self._marking)})).all()
-        rows = [row for row in rows if row.id not in self._marking][: self._batch_size]
+            if self._marking:
+                rows = (await connection.execute(self._unsent_unmarked, {"marking": list(self._marking)})).all()
+            else:
+                rows = (await connection.execute(self._unsent)).all()
         if not rows:
             await self._marked()
             return 0

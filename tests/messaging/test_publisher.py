@@ -53,7 +53,7 @@ def producers(monkeypatch) -> type[FakeProducer]:
 
 
 async def test_a_broken_producer_is_replaced_at_the_next_send(producers):
-    publisher = KafkaPublisher("127.0.0.1:9", "tienda-store")
+    publisher = KafkaPublisher("127.0.0.1:9", "tienda-store", linger_ms=5)
     await publisher.start()
     with pytest.raises(OutOfOrderSequenceNumber):
         await (await publisher.send("tienda.store.events", "acc-1", b"{}"))
@@ -62,6 +62,7 @@ async def test_a_broken_producer_is_replaced_at_the_next_send(producers):
     assert first.stopped
     assert second.sent == 1
     assert second.options["max_batch_size"] == publishing.BATCH_BYTES
+    assert second.options["linger_ms"] == 5, "the replacement has the same settings (PUBLISH_LINGER_MS)"
 
 
 async def test_a_replacement_that_cannot_connect_is_tried_again_at_the_next_send(producers):

@@ -2,6 +2,7 @@
 
     uv run python bench/pipeline.py [--carts 20000] [--accounts 500] [--rate 0] [--database sqlite|postgresql]
                                     [--systems tienda,reference] [--consume-batch N] [--reference-batch 500]
+                                    [--tienda-setting NAME=VALUE ...]
                                     [--no-reference-snapshots]
 
 Starts a Kafka broker (or uses KAFKA_BOOTSTRAP_SERVERS) and, with PostgreSQL, a throwaway server. In
@@ -533,6 +534,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "accounts": args.accounts,
                 "offered_rate": args.rate or "max",
                 "tienda_consume_batch": args.consume_batch or "default",
+                "tienda_settings": args.tienda_setting,
                 "reference_batch": args.reference_batch,
                 "reference_snapshots": args.reference_snapshots,
             },
@@ -571,6 +573,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 async def _stack(system: str, args: argparse.Namespace, work: Path, bootstrap: Kafka, urls: dict[str, str]) -> Stack:
     if system == "tienda":
         extra = {"consume_batch_size": str(args.consume_batch)} if args.consume_batch else {}
+        extra |= dict(setting.split("=", 1) for setting in args.tienda_setting)
         return TiendaStack(work, bootstrap, urls, extra)
     reference_urls = {s: _plain_url(urls[f"reference_{s}"]) for s in SERVICES}
     for service, url in reference_urls.items():
@@ -713,6 +716,13 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--systems", type=systems, default=list(SYSTEMS), help="tienda, reference or both (default)")
     parser.add_argument("--consume-batch", type=int, help="Tienda's CONSUME_BATCH_SIZE (default: its own, 500)")
+    parser.add_argument(
+        "--tienda-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of Tienda's three workers (repeatable), e.g. publish_linger_ms=5",
+    )
     parser.add_argument("--reference-batch", type=int, default=500, help="the reference's records per transaction")
     parser.add_argument(
         "--no-reference-snapshots",

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -43,6 +44,15 @@ async def whole_message(message: KafkaMessage) -> KafkaMessage:
     return message
 
 
+@dataclass(frozen=True)
+class Fetch:
+    """How long the broker may hold a fetch to gather records (Kafka's fetch.min.bytes and
+    fetch.max.wait.ms): the consumer's batches against the latency it adds at light load."""
+
+    min_bytes: int = 1
+    max_wait_ms: int = 500
+
+
 PositionObserver = Callable[[str, int, int, int | None], None]
 
 
@@ -59,6 +69,7 @@ def subscribe(
     batch_size: int = 1,
     before_batch: Callable[[], Awaitable[None]] = _go_on,
     commit_interval: float = 0.0,
+    fetch: Fetch = Fetch(),
 ) -> OffsetCommitter:
     """Consume ``topics`` in ``group_id``. The offset of a record is committed only after
     its transaction committed or its dead letter was acknowledged (AckPolicy.MANUAL), at most
@@ -89,6 +100,8 @@ def subscribe(
             auto_offset_reset="earliest",
             decoder=whole_message,
             max_poll_records=500,
+            fetch_min_bytes=fetch.min_bytes,
+            fetch_max_wait_ms=fetch.max_wait_ms,
             listener=committer,
         )
         async def consume(message: KafkaMessage) -> None:
@@ -109,6 +122,8 @@ def subscribe(
         auto_offset_reset="earliest",
         decoder=whole_message,
         max_poll_records=max(batch_size, 500),
+        fetch_min_bytes=fetch.min_bytes,
+        fetch_max_wait_ms=fetch.max_wait_ms,
         listener=committer,
     )
     async def consume_batch(message: KafkaMessage) -> None:

@@ -61,6 +61,8 @@ class OutboxRelay:
             .order_by(outbox.c.id)
             .limit(batch_size)
         )
+        self._unsent_unmarked = self._unsent.where(outbox.c.id.not_in(bindparam("marking", expanding=True)))
+        """While a round's mark is being written: the unsent rows but that round's."""
         self._mark_sent = (
             update(outbox)
             .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
@@ -75,6 +77,9 @@ class OutboxRelay:
         self._lease = lease or SoleRelay()
         self._lease.on_nudge(self._wake.set)
         self._progress = asyncio.Event()
+        self._mark: asyncio.Task[None] | None = None
+        self._marking: set[int] = set()
+        """Ids of the rows sent whose mark is being written: not read again meanwhile."""
         self.pending = 0
         """Rows committed by this process and not yet published (an estimate the relay corrects)."""
 
@@ -113,11 +118,13 @@ class OutboxRelay:
             while True:
                 try:
                     if not await self._lease.hold():
+                        await self._marked()
                         await self._stand_by()
                         continue
                     sent = await self.relay_batch()
-                    self.pending = max(self.pending - sent, 0) if sent == self._batch_size else 0
-                    self._progress.set()
+                    if not sent:  # nothing left (a full or partial round counts when its mark is written)
+                        self.pending = 0
+                        self._progress.set()
                     backoff = 0.1
                 except Exception as error:  # noqa: BLE001 - broker or database away: wait and retry
                     self._counters.publish_failures += 1
@@ -128,6 +135,8 @@ class OutboxRelay:
                 if sent < self._batch_size:
                     await self._wait_for_work()
         finally:
+            with contextlib.suppress(Exception):
+                await self._marked()  # cancelled while writing: those rows are published again after a restart
             await self._lease.release()
 
     async def _stand_by(self) -> None:
@@ -154,17 +163,40 @@ class OutboxRelay:
         return woken
 
     async def relay_batch(self) -> int:
-        """Publish the oldest unsent rows and mark them sent; how many were sent."""
+        """Publish the oldest unsent rows (not those whose mark is still being written) and have
+        them marked sent behind this call: the next round reads, sends and waits for its acks while
+        this one's mark is written. How many were sent; with none left, once every mark is written."""
         async with self._reader.connect() as connection:
-            rows = (await connection.execute(self._unsent)).all()
+            if self._marking:
+                rows = (await connection.execute(self._unsent_unmarked, {"marking": list(self._marking)})).all()
+            else:
+                rows = (await connection.execute(self._unsent)).all()
         if not rows:
+            await self._marked()
             return 0
         deliveries = [await self._publisher.send(row.topic, row.key, row.value) for row in rows]
         await asyncio.gather(*deliveries)
-        async with self._marker.begin() as connection:
-            await connection.execute(self._mark_sent, {"ids": [row.id for row in rows], "sent_at": datetime.now(UTC)})
+        await self._marked()  # the previous round's mark, long written by now (its failure surfaces here)
         self._counters.published += len(rows)
+        ids = [row.id for row in rows]
+        self._marking = set(ids)
+        self._mark = asyncio.create_task(self._mark_sent_rows(ids, len(rows) == self._batch_size), name="outbox-marks")
         return len(rows)
+
+    async def _mark_sent_rows(self, ids: list[int], full: bool) -> None:
+        async with self._marker.begin() as connection:
+            await connection.execute(self._mark_sent, {"ids": ids, "sent_at": datetime.now(UTC)})
+        self.pending = max(self.pending - len(ids), 0) if full else 0
+        self._progress.set()
+
+    async def _marked(self) -> None:
+        """Wait for the mark being written; raise what failed it (those rows are read and sent again)."""
+        mark, self._mark = self._mark, None
+        try:
+            if mark is not None:
+                await mark
+        finally:
+            self._marking = set()
 
     async def backlog(self) -> int:
         """Rows committed but not yet published."""

@@ -117,6 +117,20 @@ class WorkerSettings(KafkaSettings):
     consume_batch_size: int = Field(
         default=500, ge=1, description="Records handled in one transaction at most; 1: one transaction per message."
     )
+    consume_fetch_min_bytes: int = Field(
+        default=1,
+        ge=1,
+        description="Bytes the broker gathers before it answers a fetch (Kafka's fetch.min.bytes), unless "
+        "CONSUME_FETCH_MAX_WAIT_MS passes first.",
+    )
+    consume_fetch_max_wait_ms: int = Field(
+        default=500, ge=0, description="Milliseconds the broker holds a fetch waiting for CONSUME_FETCH_MIN_BYTES."
+    )
+    publish_linger_ms: int = Field(
+        default=0,
+        ge=0,
+        description="Milliseconds the worker's producer waits to gather records into one request (Kafka's linger.ms).",
+    )
     commit_interval: float = Field(
         default=1.0,
         ge=0,

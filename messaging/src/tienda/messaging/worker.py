@@ -25,7 +25,7 @@ from tienda.messaging.database import READ_ONLY, create_engine, session_factory
 from tienda.messaging.dead_letters import DeadLetters
 from tienda.messaging.diagnosis import diagnose
 from tienda.messaging.http import Check, NotReady, TokenRing, health_app
-from tienda.messaging.kafka import create_broker, subscribe
+from tienda.messaging.kafka import Fetch, create_broker, subscribe
 from tienda.messaging.logs import configure_logging
 from tienda.messaging.loop_lag import LoopWatchdog
 from tienda.messaging.metrics import metrics_router
@@ -124,7 +124,7 @@ async def run_worker(
         session_factory(engine),
         definition.tables,
         create_broker(kafka, definition.name),
-        KafkaPublisher(kafka, f"tienda-{definition.name}"),
+        KafkaPublisher(kafka, f"tienda-{definition.name}", settings.publish_linger_ms),
         definition.clock,
     )
     relay = OutboxRelay(
@@ -217,6 +217,7 @@ def _wire_consumer(definition: ServiceDefinition, runtime: Runtime, relay: Outbo
         runtime.settings.consume_batch_size,
         before_batch=lambda: relay.keep_up(runtime.settings.relay_batch_size * 2),
         commit_interval=runtime.settings.commit_interval,
+        fetch=Fetch(runtime.settings.consume_fetch_min_bytes, runtime.settings.consume_fetch_max_wait_ms),
     )
 
 

@@ -2,32 +2,12 @@
 
 import asyncio
 
-import pytest
-from sqlalchemy import MetaData
-
 from tests.fakes import FakePublisher
-from tests.samples import account, activation_requested
-from tienda.contracts.messages.activation import ActivationRejected, RejectedLine
+from tests.messaging.conftest import rejection
 from tienda.messaging.counters import Counters
 from tienda.messaging.database import session_factory
 from tienda.messaging.relay import OutboxRelay
-from tienda.messaging.tables import MessagingTables
 from tienda.messaging.unit_of_work import UnitOfWork
-
-
-@pytest.fixture
-async def tables(engine) -> MessagingTables:
-    metadata = MetaData()
-    tables = MessagingTables(metadata)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    return tables
-
-
-def rejection() -> ActivationRejected:
-    cause = activation_requested(account()).payload
-    line = RejectedLine(line=1, sku="USR-EXTRA", code="quantity_out_of_bounds", message="too many")
-    return ActivationRejected(request_id=cause.request_id, requested_by=cause.requested_by, reasons=[line])
 
 
 async def commit_rows(engine, tables, relay: OutboxRelay, count: int) -> None:

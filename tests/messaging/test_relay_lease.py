@@ -13,9 +13,8 @@ from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.kafka_client import copies_on_the_wire, read_to_end
-from tests.samples import activation_requested
+from tests.messaging.conftest import rejection
 from tests.waiting import eventually
-from tienda.contracts.messages.activation import ActivationRejected, RejectedLine
 from tienda.contracts.topics import STORE_EVENTS
 from tienda.messaging.counters import Counters
 from tienda.messaging.database import create_engine, session_factory
@@ -73,12 +72,6 @@ class Outbox:
         async with engine.connect() as connection:
             result = await connection.execute(select(TABLES.outbox.c.event_id, TABLES.outbox.c.key).order_by("id"))
             return [(row.event_id, row.key) for row in result]
-
-
-def rejection() -> ActivationRejected:
-    cause = activation_requested("acc-x").payload
-    line = RejectedLine(line=1, sku="USR-EXTRA", code="quantity_out_of_bounds", message="too many")
-    return ActivationRejected(request_id=cause.request_id, requested_by=cause.requested_by, reasons=[line])
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 """The unit of work on SQLite and PostgreSQL: state, inbox and outbox commit together."""
 
 import pytest
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.messaging.conftest import rejection
 from tests.samples import account, activation_requested
-from tienda.contracts.messages.activation import ActivationRejected, RejectedLine
 from tienda.messaging.database import session_factory
 from tienda.messaging.tables import MessagingTables
 from tienda.messaging.unit_of_work import Delivery, UnitOfWork
@@ -14,26 +14,8 @@ from tienda.messaging.unit_of_work import Delivery, UnitOfWork
 DELIVERY = Delivery("tienda.activations.requested", 0, 42)
 
 
-@pytest.fixture
-async def tables(engine: AsyncEngine) -> MessagingTables:
-    metadata = MetaData()
-    tables = MessagingTables(metadata)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    return tables
-
-
 def unit_of_work(engine: AsyncEngine, tables: MessagingTables) -> UnitOfWork:
     return UnitOfWork(session_factory(engine), tables, "store")
-
-
-def rejection() -> ActivationRejected:
-    cause = activation_requested(account()).payload
-    return ActivationRejected(
-        request_id=cause.request_id,
-        requested_by=cause.requested_by,
-        reasons=[RejectedLine(line=1, sku="USR-EXTRA", code="quantity_out_of_bounds", message="too many")],
-    )
 
 
 async def outbox_rows(engine: AsyncEngine, tables: MessagingTables) -> int:

@@ -217,7 +217,7 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0915 - one run, tol
         started, cpu = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
-        renewed = await renew_due_accounts(
+        await renew_due_accounts(
             unit_of_work, RENEWAL, at_noon(RENEWAL), progress, chunk=args.chunk, budget=args.budget
         )
         if profiler:
@@ -237,8 +237,8 @@ async def run(args: argparse.Namespace) -> None:  # noqa: PLR0915 - one run, tol
         rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         holds = [f"{at:.1f}s ({held * 1000:.0f} ms)" for held, at in watchdog.cpu_holds if held > 0.1]
         print(
-            f"{args.database}: {len(accounts)} accounts, {len(renewed)} renewal invoices ({issued} in the database), "
-            f"failed {progress.failed}\n"
+            f"{args.database}: {len(accounts)} accounts, {progress.invoices} renewal invoices "
+            f"({issued} in the database), failed {progress.failed}\n"
             f"  total {seconds:.1f}s   {len(accounts) / seconds:.0f} accounts/s   "
             f"{statements[0] / len(accounts):.1f} SQL statements/account   "
             f"{1000 * cpu / len(accounts):.1f} CPU ms/account (this process)\n"

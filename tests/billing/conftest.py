@@ -184,7 +184,10 @@ class Billing:
         return UnitOfWork(session_factory(self.h.engine), self.h.definition.tables, "billing")
 
     async def renew(self, on: date, now: datetime | None = None) -> list[Renewed]:
-        return await renew_due_accounts(self.unit_of_work, on, now or at_noon(on))
+        """The invoices of a renewal run for ``on``, as each of its transactions committed them."""
+        renewed: list[Renewed] = []
+        await renew_due_accounts(self.unit_of_work, on, now or at_noon(on), on_renewed=renewed.extend)
+        return renewed
 
     async def tick(self, now: datetime) -> TickReport:
         return await tick(self.unit_of_work, now, self.policy)

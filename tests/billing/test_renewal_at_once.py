@@ -85,7 +85,7 @@ async def test_invoices_issued_at_once_are_the_invoices_issued_in_turn(billing, 
 
     monkeypatch.setattr(RenewalReads, "issues_at_once", issues_at_once)
     renewed = await renew_due_accounts(billing.unit_of_work, RENEWAL, at_noon(RENEWAL))
-    assert len(renewed) == 2 * MIX
+    assert renewed.invoices == 2 * MIX
     assert issued_at_once == set(at_once)
     messages = await billing.fresh()
     for turn, once in zip(in_turn, at_once, strict=True):

@@ -10,9 +10,12 @@ them within a second (a stopped one, when it starts).
 
 import asyncio
 import json
+import shutil
 import sys
+import tempfile
+from collections.abc import Sequence
 from datetime import date
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 from rich.console import Console
@@ -28,7 +31,7 @@ from rich.progress import (
 from tienda.billing import SERVICE
 from tienda.billing.adapters.tables import MIGRATIONS, messaging
 from tienda.billing.config import BillingSettings
-from tienda.billing.service_layer.renewal import Renewed, renew_due_accounts
+from tienda.billing.service_layer.renewal import OnRenewed, Renewed, renew_due_accounts
 from tienda.billing.service_layer.renewal_runs import RenewalProgress
 from tienda.contracts.business_day import business_date
 from tienda.messaging.clock import Clock, system_clock
@@ -66,39 +69,59 @@ def run_renewal(
             "check the date, or add --early to mean it",
             param_hint="--date",
         )
-    with Progress(
-        TextColumn("renewal {task.fields[day]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("accounts"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    ) as bar:
-        renewed = asyncio.run(renew_on(day, BillingSettings(), watch=bar))
-    for invoice in renewed:
-        line = {
-            "account_id": invoice.account_id,
-            "invoice_id": invoice.invoice_id,
-            "period": f"{invoice.period_start} to {invoice.period_end}",
-            "status": invoice.status,
-        }
-        print(json.dumps(line))
-    print(f"{len(renewed)} renewal invoice(s) for {day}", file=sys.stderr)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as lines:  # one line per invoice, not kept in memory
+        with Progress(
+            TextColumn("renewal {task.fields[day]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("accounts"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        ) as bar:
+            done = asyncio.run(renew_on(day, BillingSettings(), watch=bar, on_renewed=_write_to(lines)))
+        lines.seek(0)  # printed once the bar is done, so that they do not mix with it on a terminal
+        shutil.copyfileobj(lines, sys.stdout)
+    print(f"{done.invoices} renewal invoice(s) for {day}", file=sys.stderr)
+
+
+def _write_to(lines: IO[str]) -> OnRenewed:
+    def write(renewed: Sequence[Renewed]) -> None:
+        for invoice in renewed:
+            line = {
+                "account_id": invoice.account_id,
+                "invoice_id": invoice.invoice_id,
+                "period": f"{invoice.period_start} to {invoice.period_end}",
+                "status": invoice.status,
+            }
+            lines.write(json.dumps(line) + "\n")
+
+    return write
 
 
 async def renew_on(
-    day: date, settings: BillingSettings, clock: Clock = system_clock, watch: Progress | None = None
-) -> list[Renewed]:
-    """Renew ``day`` on billing's database, showing the run on ``watch`` (a Rich progress bar) if given."""
+    day: date,
+    settings: BillingSettings,
+    clock: Clock = system_clock,
+    watch: Progress | None = None,
+    on_renewed: OnRenewed | None = None,
+) -> RenewalProgress:
+    """Renew ``day`` on billing's database, showing the run on ``watch`` (a Rich progress bar) if given
+    and telling ``on_renewed`` each transaction's invoices once committed; the run's counts."""
     engine = create_engine(settings.database_url_for(SERVICE))
     try:
         await upgrade_to_head(engine, MIGRATIONS)
         sessions = session_factory(engine)
         progress = RenewalProgress(day)
         run = asyncio.create_task(
-            renew_due_accounts(lambda: UnitOfWork(sessions, messaging, SERVICE, clock=clock), day, clock(), progress)
+            renew_due_accounts(
+                lambda: UnitOfWork(sessions, messaging, SERVICE, clock=clock),
+                day,
+                clock(),
+                progress,
+                on_renewed=on_renewed,
+            )
         )
         if watch is not None:
             await _show(run, progress, watch)
@@ -107,7 +130,7 @@ async def renew_on(
         await engine.dispose()
 
 
-async def _show(run: "asyncio.Task[list[Renewed]]", progress: RenewalProgress, bar: Progress) -> None:
+async def _show(run: "asyncio.Task[RenewalProgress]", progress: RenewalProgress, bar: Progress) -> None:
     shown = bar.add_task("renewal", total=None, day=progress.date.isoformat())
     while True:
         bar.update(shown, total=progress.total or None, completed=progress.done + progress.failed)

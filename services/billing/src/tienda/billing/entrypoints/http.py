@@ -126,7 +126,7 @@ def routes(clock: Clock, runs: RenewalRuns) -> Callable[[Runtime, TokenRing], Se
                     f'renewal invoice due by then; check the date, or send "early": true to mean it',
                 )
 
-            async def job(progress: RenewalProgress) -> object:
+            async def job(progress: RenewalProgress) -> RenewalProgress:
                 return await renew_due_accounts(runtime.unit_of_work, run.date, clock(), progress)
 
             runs.start_or_join(run.date, job)

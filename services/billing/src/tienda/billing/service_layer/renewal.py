@@ -4,7 +4,8 @@ The worker's scheduler runs it every few minutes for the day in Chile; an operat
 it for a given date with ``python -m tienda.billing.renewal run --date 2027-01-31`` or
 ``POST /admin/renewals``. All three call ``renew_due_accounts``, which walks the due
 accounts in chunks and renews them in short transactions of several accounts each (see
-``TRANSACTION_SECONDS``), giving the event loop back in between; the invoice of an account
+``TRANSACTION_SECONDS``), giving the event loop back in between, and keeps counts, not the
+invoices: a caller that wants them gets each transaction's as it commits (``on_renewed``); the invoice of an account
 and period is unique in the database, and each transaction re-reads its accounts, so two
 runs that race issue it once, and a run stopped anywhere resumes where it stopped. The
 renewal invoice is dated on the renewal date (the first day of the period) and converts
@@ -14,7 +15,7 @@ at that date's UF value; without it, the invoice is held until the value arrives
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -48,6 +49,14 @@ class Renewed:
     status: str
 
 
+OnRenewed = Callable[[Sequence[Renewed]], object]
+"""Told the invoices of each renewal transaction once it has committed."""
+
+
+def _forget(_: Sequence[Renewed]) -> None:
+    """The invoices of a run nobody asked for one by one: they are counted in its progress."""
+
+
 CHUNK_ACCOUNTS = 200
 """Accounts read per step of a run (one query)."""
 READ_AT_ONCE = 25
@@ -71,23 +80,28 @@ async def renew_due_accounts(
     *,
     chunk: int = CHUNK_ACCOUNTS,
     budget: float = TRANSACTION_SECONDS,
-) -> list[Renewed]:
+    on_renewed: OnRenewed | None = None,
+) -> RenewalProgress:
     """Issue the renewal invoices due by ``on`` of every account, in short transactions of several
     accounts each, giving the event loop back between them. Resumable: a renewed account is no
-    longer due, so a run stopped anywhere (kill -9 included) and started again renews the rest."""
+    longer due, so a run stopped anywhere (kill -9 included) and started again renews the rest.
+
+    Returns the run's counts (``progress``: accounts done and failed, invoices issued). The run
+    keeps no record per account (a run of 100,000 accounts would keep 100,000, and every full
+    garbage collection would walk them, holding the loop): each transaction's invoices go to
+    ``on_renewed`` once it has committed, and are dropped after it."""
     progress = progress or RenewalProgress(on)
     async with uow_factory() as uow:
         progress.total = await accounts.count_due(uow.session, on)
     progress.counted.set()
-    renewed: list[Renewed] = []
     after = ""
     while True:
         async with uow_factory() as uow:
             due = await accounts.accounts_due(uow.session, on, after=after, limit=chunk)
         if not due:
-            return renewed
+            return progress
         after = due[-1]
-        renewed += await _renew_chunk(uow_factory, due, on, now, budget, progress)
+        await _renew_chunk(uow_factory, due, on, now, budget, progress, on_renewed or _forget)
         progress.chunks += 1
 
 
@@ -98,10 +112,10 @@ async def _renew_chunk(
     now: datetime,
     budget: float,
     progress: RenewalProgress,
-) -> list[Renewed]:
+    on_renewed: OnRenewed,
+) -> None:
     """Renew ``due`` in transactions of about ``budget`` seconds each; a transaction that fails is
     redone account by account, so that one bad account holds none of the others back."""
-    renewed: list[Renewed] = []
     pending, at_once = due, READ_AT_ONCE if budget > 0 else 1
     while pending:
         attempted: list[str] = []
@@ -119,20 +133,23 @@ async def _renew_chunk(
                 await uow.commit()
         except Exception:  # noqa: BLE001 - redone one by one below, where each failure is logged
             log.warning("renewal of %d account(s) for %s failed together; renewing them one by one", len(attempted), on)
-            issued = await _renew_one_by_one(uow_factory, attempted, on, now, progress)
+            await _renew_one_by_one(uow_factory, attempted, on, now, progress, on_renewed)
         else:
             progress.done += len(attempted)
-        progress.invoices += len(issued)
-        renewed += issued
+            progress.invoices += len(issued)
+            on_renewed(issued)
         pending = pending[len(attempted) :]
         await asyncio.sleep(0)  # the loop's other work (heartbeats, fetches, commits, carts) goes first
-    return renewed
 
 
 async def _renew_one_by_one(
-    uow_factory: Callable[[], UnitOfWork], due: list[str], on: date, now: datetime, progress: RenewalProgress
-) -> list[Renewed]:
-    renewed: list[Renewed] = []
+    uow_factory: Callable[[], UnitOfWork],
+    due: list[str],
+    on: date,
+    now: datetime,
+    progress: RenewalProgress,
+    on_renewed: OnRenewed,
+) -> None:
     for account_id in due:
         try:
             async with uow_factory() as uow:
@@ -143,9 +160,9 @@ async def _renew_one_by_one(
             progress.failed += 1
             continue
         progress.done += 1
-        renewed += issued
+        progress.invoices += len(issued)
+        on_renewed(issued)
         await asyncio.sleep(0)
-    return renewed
 
 
 async def renew_account(

@@ -43,7 +43,8 @@ class RenewalProgress:
         return max(self.total - self.done - self.failed, 0)
 
 
-Job = Callable[[RenewalProgress], Awaitable[object]]
+Job = Callable[[RenewalProgress], Awaitable[RenewalProgress]]
+"""A run: renews into the progress it is given and returns it (counts, not one record per account)."""
 
 
 class RenewalRuns:
@@ -51,7 +52,7 @@ class RenewalRuns:
 
     def __init__(self) -> None:
         self._runs: dict[date, RenewalProgress] = {}
-        self._tasks: dict[date, asyncio.Task[object]] = {}
+        self._tasks: dict[date, asyncio.Task[RenewalProgress]] = {}
 
     def progress(self, on: date) -> RenewalProgress | None:
         return self._runs.get(on)
@@ -69,7 +70,7 @@ class RenewalRuns:
         await asyncio.wait({counting, task}, timeout=at_most, return_when=asyncio.FIRST_COMPLETED)
         counting.cancel()
 
-    def start_or_join(self, on: date, job: Job) -> "asyncio.Task[object]":
+    def start_or_join(self, on: date, job: Job) -> "asyncio.Task[RenewalProgress]":
         """The running task of ``on``'s run, or a new one running ``job``."""
         task = self._tasks.get(on)
         if task is not None and not task.done():
@@ -79,7 +80,7 @@ class RenewalRuns:
         self._tasks[on] = task
         return task
 
-    async def _run(self, progress: RenewalProgress, job: Job) -> object:
+    async def _run(self, progress: RenewalProgress, job: Job) -> RenewalProgress:
         try:
             result = await job(progress)
         except asyncio.CancelledError:

@@ -5,9 +5,8 @@ operators) can set the day."""
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
 
 from tienda.billing.domain.autopay import DEFAULT_RETRY_DAYS
 from tienda.billing.service_layer import autopay, payments, renewal, uf_holds
@@ -31,7 +30,8 @@ class SchedulerPolicy:
 @dataclass
 class TickReport:
     at: datetime
-    renewed: list[renewal.Renewed] = field(default_factory=list)
+    renewals: int = 0
+    """Renewal invoices issued by the day's renewal run (a run this tick joined counts all of its own)."""
     retried: int = 0
     gave_up: int = 0
     hold_alerts: int = 0
@@ -45,7 +45,7 @@ async def tick(
     the payments whose grace for their document is over. The renewals go through ``runs`` (joining
     a run of the same date an operator started) when given."""
     report = TickReport(now)
-    report.renewed = await renew(uow_factory, business_date(now), now, runs)
+    report.renewals = (await renew(uow_factory, business_date(now), now, runs)).invoices
     retries = await autopay.retry_due(uow_factory, now, policy.retry_days)
     report.retried, report.gave_up = retries.retried, retries.gave_up
     report.hold_alerts = await uf_holds.alert_old_holds(uow_factory, now, policy.uf_hold_alert_after)
@@ -55,14 +55,15 @@ async def tick(
 
 async def renew(
     uow_factory: Callable[[], UnitOfWork], on: date, now: datetime, runs: RenewalRuns | None
-) -> list[renewal.Renewed]:
+) -> RenewalProgress:
+    """The counts of ``on``'s renewal run, once it is over."""
     if runs is None:
         return await renewal.renew_due_accounts(uow_factory, on, now)
 
-    async def job(progress: RenewalProgress) -> list[renewal.Renewed]:
+    async def job(progress: RenewalProgress) -> RenewalProgress:
         return await renewal.renew_due_accounts(uow_factory, on, now, progress)
 
-    return cast(list[renewal.Renewed], await asyncio.shield(runs.start_or_join(on, job)))
+    return await asyncio.shield(runs.start_or_join(on, job))
 
 
 async def run_scheduler(
@@ -77,11 +78,11 @@ async def run_scheduler(
 
     async def step() -> None:
         report = await tick(uow_factory, clock(), policy, runs)
-        if report.renewed or report.retried or report.gave_up or report.hold_alerts or report.unmatched:
+        if report.renewals or report.retried or report.gave_up or report.hold_alerts or report.unmatched:
             log.info(
                 "scheduler: %d renewal invoice(s), %d autopay retr(ies), %d given up, %d hold alert(s), "
                 "%d unmatched payment(s)",
-                len(report.renewed),
+                report.renewals,
                 report.retried,
                 report.gave_up,
                 report.hold_alerts,

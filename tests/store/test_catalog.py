@@ -95,6 +95,12 @@ async def test_a_later_price_change_never_alters_a_past_activation(store, custom
     assert prices == [Decimal("0.5"), Decimal("0.55")]
 
 
+async def test_a_version_loaded_while_the_store_runs_prices_the_next_cart_of_a_day_already_priced(store, customer):
+    assert await price_of(store, customer, "USR-EXTRA", date(2026, 12, 3)) == Decimal("0.5000")
+    await load(store, read_catalog_file(EXAMPLE))
+    assert await price_of(store, customer, "USR-EXTRA", date(2026, 12, 3)) == Decimal("0.5500")
+
+
 async def test_a_sku_no_longer_sold_can_still_be_reduced_at_its_last_price(store):
     account_id = account()
     await store.deliver(plan_contracted(account_id))

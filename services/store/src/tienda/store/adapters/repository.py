@@ -65,26 +65,40 @@ def product_of_row(row: RowMapping) -> Product:
     )
 
 
-def _version_in_force(day: Any) -> Any:
-    """The version in force on ``day`` (a date or a bound parameter), as a scalar subquery."""
-    return (
-        select(catalog_versions.c.version)
-        .where(catalog_versions.c.effective_from <= day)
-        .order_by(catalog_versions.c.effective_from.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+_VERSION_ON = (
+    select(catalog_versions.c.version, catalog_versions.c.loaded_at, catalog_versions.c.source)
+    .where(catalog_versions.c.effective_from <= bindparam("day"))
+    .order_by(catalog_versions.c.effective_from.desc())
+    .limit(1)
+)
+_ITEMS_OF = select(catalog_items).where(catalog_items.c.version == bindparam("version"))
 
-
-_CATALOG_ON = select(catalog_items).where(catalog_items.c.version == _version_in_force(bindparam("day")))
+_VERSIONS_KEPT = 16
+_products_of_version: dict[tuple[str, str, Any, str], dict[str, Product]] = {}
+"""A version's products by (database, version, loaded_at, source), across transactions: a loaded
+version never changes (``load_catalog`` refuses other content under its name), so the one row
+naming the version in force is all a transaction reads once the process has seen it."""
 
 
 async def catalog_on(session: AsyncSession, day: date) -> dict[str, Product]:
-    """The products of the catalog version in force on ``day``, by SKU (read once per transaction)."""
+    """The products of the catalog version in force on ``day``, by SKU (read once per transaction;
+    the version's items once per process)."""
     known: dict[date, dict[str, Product]] = session.info.setdefault("catalog_on", {})
     if day not in known:
-        rows = await (await session.connection()).execute(_CATALOG_ON, {"day": day})
-        known[day] = {row["sku"]: product_of_row(row) for row in rows.mappings()}
+        connection = await session.connection()
+        head = (await connection.execute(_VERSION_ON, {"day": day})).first()
+        if head is None:
+            known[day] = {}
+        else:
+            key = (str(connection.engine.url), head.version, head.loaded_at, head.source)
+            products = _products_of_version.get(key)
+            if products is None:
+                rows = await connection.execute(_ITEMS_OF, {"version": head.version})
+                products = {row["sku"]: product_of_row(row) for row in rows.mappings()}
+                if len(_products_of_version) >= _VERSIONS_KEPT:
+                    _products_of_version.clear()
+                _products_of_version[key] = products
+            known[day] = products
     return dict(known[day])
 
 

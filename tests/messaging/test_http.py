@@ -110,3 +110,17 @@ async def test_a_body_with_a_wrong_field_names_the_field():
         )
     assert response.status_code == 422
     assert response.json()["detail"].startswith("lines: List should have at least 1 item")
+
+
+async def test_a_body_sent_as_a_form_is_refused_asking_for_json():
+    async with client() as http:
+        response = await http.post(
+            "/accounts/acc-ferreteria/cart/quote",
+            content=b'{"lines": [{"sku": "USR-EXTRA", "quantity": 1}]}',
+            headers={"Authorization": "Bearer ops-token", "Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "body: send it as JSON with Content-Type: application/json "
+        "(this request's Content-Type: application/x-www-form-urlencoded)"
+    )

@@ -200,9 +200,20 @@ def _answer_refusals(app: FastAPI) -> None:
         return JSONResponse(error.problem.model_dump(), status_code=error.problem.status)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        sent_as = request.headers.get("content-type", "none")
+        if _about_body(error) and "json" not in sent_as.lower():
+            # curl -d without -H 'Content-Type: application/json' sends a form: FastAPI never reads it as JSON
+            detail = (
+                f"body: send it as JSON with Content-Type: application/json (this request's Content-Type: {sent_as})"
+            )
+            return problem(422, "invalid request", detail)
         reasons = "; ".join(_invalid_part(detail) for detail in error.errors())
         return problem(422, "invalid request", reasons)
+
+
+def _about_body(error: RequestValidationError) -> bool:
+    return any(detail["loc"][:1] == ("body",) for detail in error.errors())
 
 
 def _summaries_from_docstrings(router: APIRouter) -> None:

@@ -32,8 +32,7 @@ from tienda.billing import SERVICE
 from tienda.billing.adapters.tables import MIGRATIONS, messaging
 from tienda.billing.config import BillingSettings
 from tienda.billing.service_layer.renewal import OnRenewed, Renewed, renew_due_accounts
-from tienda.billing.service_layer.renewal_runs import RenewalProgress
-from tienda.contracts.business_day import business_date
+from tienda.billing.service_layer.renewal_runs import RenewalProgress, ahead_of_today
 from tienda.messaging.clock import Clock, system_clock
 from tienda.messaging.database import create_engine, session_factory
 from tienda.messaging.migrations import upgrade_to_head
@@ -62,13 +61,8 @@ def run_renewal(
         day = date.fromisoformat(on)
     except ValueError:
         raise typer.BadParameter(f"{on!r} is not a date: write it as YYYY-MM-DD", param_hint="--date") from None
-    today = business_date(system_clock())
-    if day > today and not early:
-        raise typer.BadParameter(
-            f"{day} is after today ({today} in Santiago): it would issue now every renewal invoice due by then; "
-            "check the date, or add --early to mean it",
-            param_hint="--date",
-        )
+    if not early and (ahead := ahead_of_today(day, system_clock())):
+        raise typer.BadParameter(f"{ahead}; check the date, or add --early to mean it", param_hint="--date")
     with tempfile.TemporaryFile("w+", encoding="utf-8") as lines:  # one line per invoice, not kept in memory
         with Progress(
             TextColumn("renewal {task.fields[day]}"),

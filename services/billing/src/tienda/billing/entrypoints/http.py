@@ -28,7 +28,7 @@ from tienda.billing.service_layer.read_models import (
     RenewalStatus,
 )
 from tienda.billing.service_layer.renewal import renew_due_accounts
-from tienda.billing.service_layer.renewal_runs import RenewalProgress, RenewalRuns
+from tienda.billing.service_layer.renewal_runs import RenewalProgress, RenewalRuns, ahead_of_today
 from tienda.billing.service_layer.upcoming import NoUpcomingInvoice, UpcomingInvoice, upcoming_invoice
 from tienda.contracts.business_day import business_date
 from tienda.messaging.clock import Clock
@@ -117,14 +117,8 @@ def routes(clock: Clock, runs: RenewalRuns) -> Callable[[Runtime, TokenRing], Se
             date twice issues nothing more), in short transactions; follow it at ``GET /admin/renewals/{date}``
             or on the ``tienda_billing_renewal_accounts_left`` gauge."""
 
-            today = business_date(clock())
-            if run.date > today and not run.early:
-                raise Refused(
-                    422,
-                    "renewal date ahead",
-                    f"renewal date {run.date} is after today ({today} in Santiago): it would issue now every "
-                    f'renewal invoice due by then; check the date, or send "early": true to mean it',
-                )
+            if not run.early and (ahead := ahead_of_today(run.date, clock())):
+                raise Refused(422, "renewal date ahead", f'{ahead}; check the date, or send "early": true to mean it')
 
             async def job(progress: RenewalProgress) -> RenewalProgress:
                 return await renew_due_accounts(runtime.unit_of_work, run.date, clock(), progress)

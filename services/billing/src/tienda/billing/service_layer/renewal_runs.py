@@ -13,7 +13,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from tienda.contracts.business_day import business_date
+
 log = logging.getLogger(__name__)
+
+
+def ahead_of_today(day: date, now: datetime) -> str | None:
+    """Why renewing ``day`` at ``now`` is likely a mistake (a date after today in Santiago would issue
+    at once every renewal invoice due by then: a mistyped year invoices months ahead); None if not.
+    The operators' entry points refuse such a date unless asked for it on purpose."""
+    today = business_date(now)
+    if day <= today:
+        return None
+    return (
+        f"renewal date {day} is after today ({today} in Santiago): it would issue now every renewal invoice due by then"
+    )
 
 
 class RunState(StrEnum):
